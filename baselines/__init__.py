@@ -1,0 +1,1 @@
+"""Reference agents for popgym-arcade-twins: memory models, networks and RL baselines."""
