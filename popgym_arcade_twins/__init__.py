@@ -1,0 +1,27 @@
+"""popgym-arcade-twins: pure-JAX pixel games as MDP/POMDP twins for studying memory in RL.
+
+Importing the package registers every game's ids here and with gymnax.
+"""
+
+from popgym_arcade_twins.core import ACTION_NAMES, NUM_ACTIONS, Game, TwinEnv
+from popgym_arcade_twins.envs import GAMES
+from popgym_arcade_twins.registry import OBS_SIZES, make, make_twins, register, registered_envs
+
+__version__ = "0.1.0"
+
+for _game in GAMES:
+    register(_game)
+
+__all__ = [
+    "ACTION_NAMES",
+    "GAMES",
+    "NUM_ACTIONS",
+    "OBS_SIZES",
+    "Game",
+    "TwinEnv",
+    "__version__",
+    "make",
+    "make_twins",
+    "register",
+    "registered_envs",
+]

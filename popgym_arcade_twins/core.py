@@ -1,0 +1,147 @@
+"""The twin environment: one game's pure rules and drawing wired into the gymnax 1.0 API.
+
+A game supplies `reset`, `step` and a renderer with two observation functions of a state, `mdp`
+and `pomdp`. `TwinEnv` owns everything else, in one place: time, truncation, auto-reset, info keys
+and the observation. Observability is a static field read only by `draw`, which picks one of the
+two, so the MDP and POMDP of a game share states, rewards and terminations by construction, and a
+variant's graph contains only its own drawing code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, Protocol
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+from gymnax.environments import environment, spaces
+
+from popgym_arcade_twins.render import Layout, to_rgb
+from popgym_arcade_twins.render.once import materialize
+
+NUM_ACTIONS = 5
+UP, DOWN, LEFT, RIGHT, FIRE = range(NUM_ACTIONS)
+ACTION_NAMES = ("up", "down", "left", "right", "fire")
+
+
+@struct.dataclass
+class Params(environment.EnvParams):
+    """Traced parameters every game has; games subclass it with their own numeric fields."""
+
+    max_steps_in_episode: int = 1
+
+
+class Renderer(Protocol):
+    """Draws a game's frames as packed uint32[S, S] canvases (see `render.palette`).
+
+    Built once per (config, frame size), with its static layers precomputed.
+    """
+
+    def mdp(self, state: Any) -> jax.Array:
+        """The fully observable frame: everything optimal play needs."""
+
+    def pomdp(self, state: Any) -> jax.Array:
+        """The partially observable frame: the MDP frame less what must be remembered."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Game:
+    """A game as data: pure rules, a renderer factory, static config and difficulty presets.
+
+    `config_type` is a frozen (hashable) dataclass of shape-changing settings; `make_params(config)`
+    gives the traced `Params` that follow from it. `presets` maps a difficulty name to overrides of
+    either. `reset(key, config, params) -> state` and `step(key, state, action, config, params) ->
+    (state, reward, terminated)` never read the observability setting and never touch `state.time`.
+    With `reveal_at_reset`, the POMDP frame at t=0 shows what the MDP shows.
+    """
+
+    name: str
+    config_type: type
+    make_params: Callable[[Any], Params]
+    presets: Mapping[str, Mapping[str, Any]]
+    reset: Callable[..., Any]
+    step: Callable[..., tuple[Any, jax.Array, jax.Array]]
+    renderer: Callable[[Any, Layout], Renderer]
+
+
+class TwinEnv(environment.Environment):
+    """One variant (MDP or POMDP) of a game at one frame size, with gymnax >= 1.0 semantics."""
+
+    def __init__(self, game: Game, config: Any, params: Params, obs_size: int, partial_obs: bool):
+        super().__init__()
+        self.game = game
+        self.config = config
+        self.obs_size = obs_size
+        self.partial_obs = partial_obs
+        self._params = params
+        self.renderer = game.renderer(config, Layout(obs_size))
+
+    @property
+    def default_params(self) -> Params:
+        return self._params
+
+    @property
+    def name(self) -> str:
+        return f"{self.game.name}-{'POMDP' if self.partial_obs else 'MDP'}"
+
+    @property
+    def num_actions(self) -> int:
+        return NUM_ACTIONS
+
+    def action_space(self, params: Params | None = None) -> spaces.Discrete:
+        return spaces.Discrete(NUM_ACTIONS)
+
+    def observation_space(self, params: Params | None = None) -> spaces.Box:
+        return spaces.Box(0, 255, (self.obs_size, self.obs_size, 3), jnp.uint8)
+
+    def draw(self, state: Any) -> jax.Array:
+        """uint8[S, S, 3] frame of `state` as this variant shows it."""
+        observe = self.renderer.pomdp if self.partial_obs else self.renderer.mdp
+        return to_rgb(observe(materialize(state)))
+
+    def observe(self, key: jax.Array, state: Any, action: Any, params: Params) -> jax.Array:
+        return self.draw(state)
+
+    def reset_env(self, key: jax.Array, params: Params) -> tuple[jax.Array, Any]:
+        state = self.game.reset(key, self.config, params)
+        return self.draw(state), state
+
+    @partial(jax.jit, static_argnames=("self",))
+    def step(
+        self, key: jax.Array, state: Any, action: Any, params: Params | None = None
+    ) -> tuple[jax.Array, Any, jax.Array, jax.Array, jax.Array, dict[str, Any]]:
+        """Advance one step; on termination or truncation, auto-reset within the same step.
+
+        The next state is selected before drawing, so a step draws one frame.
+        `info["final_observation"]` (the frame of the pre-reset state) is a second frame: it costs
+        nothing when unused inside a jitted program, which removes it as dead code.
+        """
+        params = self.default_params if params is None else params
+        key_step, key_reset = jax.random.split(key)
+        action = jnp.asarray(action, jnp.int32)
+        next_state, reward, terminated = self.game.step(
+            key_step, state, action, self.config, params
+        )
+        next_state = next_state.replace(time=state.time + 1)
+        terminated = jnp.asarray(terminated, bool)
+        truncated = (next_state.time >= params.max_steps_in_episode) & ~terminated
+        done = terminated | truncated
+        reset_state = self.game.reset(key_reset, self.config, params)
+        state = jax.tree.map(lambda r, s: jax.lax.select(done, r, s), reset_state, next_state)
+        info = {
+            "terminated": terminated,
+            "truncated": truncated,
+            "final_state": next_state,
+            "final_observation": self.draw(next_state),
+        }
+        return (
+            self.draw(state),
+            state,
+            jnp.asarray(reward, jnp.float32),
+            terminated,
+            truncated,
+            info,
+        )

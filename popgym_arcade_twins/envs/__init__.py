@@ -1,0 +1,7 @@
+"""The games. `GAMES` is the table the registry generates ids from, in README order."""
+
+from popgym_arcade_twins.envs import cartpole, count_recall, minesweeper
+
+GAMES = (cartpole.GAME, count_recall.GAME, minesweeper.GAME)
+
+__all__ = ["GAMES"]

@@ -1,0 +1,175 @@
+"""CountRecall: count a multiset.
+
+Rules: a deck of `num_cards` cards of `num_types` suits is shuffled twice, once into a dealt
+sequence and once into a query sequence. At each position the current dealt card (top left) and
+query card (top right) are shown; the agent sets a counter with up/down (clamped to
+[0, num_cards]) and confirms with fire: the answer is right when the counter equals the number of
+dealt cards, up to and including the current one, whose suit is the query's suit. Either way both
+sequences advance; the counter keeps its value.
+
+MDP: also shows the grid of every card dealt so far, so the count can be read off the frame.
+POMDP hides that grid: only the current dealt and query cards, the counter and the score are shown,
+so the agent must keep a count per suit in memory.
+
+Actions: up +1 counter, down -1 counter, fire confirm; left/right no-op.
+Reward: +1/num_cards per correct answer (return in [0, 1]).
+Termination: after the answer for the last card. Truncation: num_cards + 100 steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from popgym_arcade_twins.core import DOWN, FIRE, UP, Game, Params
+from popgym_arcade_twins.render import Layout, canvas, font, tiles
+from popgym_arcade_twins.render.hud import Hud
+from popgym_arcade_twins.render.sprites import SUITS
+
+
+@dataclass(frozen=True)
+class Config:
+    num_cards: int = 26
+    num_types: int = 2
+
+    def __post_init__(self):
+        if not 1 <= self.num_types <= len(SUITS):
+            raise ValueError(f"num_types must be in 1..{len(SUITS)}, got {self.num_types}")
+        if self.num_cards < 1:
+            raise ValueError(f"num_cards must be positive, got {self.num_cards}")
+
+
+@struct.dataclass
+class CountRecallParams(Params):
+    correct_reward: float = 1 / 26
+
+
+@struct.dataclass
+class State:
+    dealt: jax.Array  # int32[num_cards]: suit of each dealt card, in dealing order
+    queries: jax.Array  # int32[num_cards]: suit of each query card
+    position: jax.Array  # int32: index of the current pair; num_cards once all are answered
+    counter: jax.Array  # int32 in [0, num_cards]
+    num_correct: jax.Array  # int32: answers right so far (the score)
+    time: jax.Array  # int32
+
+
+PRESETS = {
+    "Easy": {"num_cards": 26, "num_types": 2},
+    "Medium": {"num_cards": 52, "num_types": 2},
+    "Hard": {"num_cards": 78, "num_types": 4},
+}
+
+
+def make_params(config: Config) -> CountRecallParams:
+    return CountRecallParams(
+        max_steps_in_episode=config.num_cards + 100, correct_reward=1 / config.num_cards
+    )
+
+
+def reset(key: jax.Array, config: Config, params: CountRecallParams) -> State:
+    key_dealt, key_queries = jax.random.split(key)
+    deck = jnp.arange(config.num_cards, dtype=jnp.int32) % config.num_types
+    zero = jnp.zeros((), jnp.int32)
+    return State(
+        dealt=jax.random.permutation(key_dealt, deck),
+        queries=jax.random.permutation(key_queries, deck),
+        position=zero,
+        counter=zero,
+        num_correct=zero,
+        time=zero,
+    )
+
+
+def true_count(state: State) -> jax.Array:
+    """Dealt cards so far (current included) of the current query's suit."""
+    position = jnp.minimum(state.position, state.dealt.shape[0] - 1)
+    dealt_so_far = jnp.arange(state.dealt.shape[0]) <= position
+    return jnp.sum(dealt_so_far & (state.dealt == state.queries[position]), dtype=jnp.int32)
+
+
+def step(key, state: State, action, config: Config, params: CountRecallParams):
+    counter = jnp.clip(state.counter + (action == UP) - (action == DOWN), 0, config.num_cards)
+    confirm = action == FIRE
+    correct = confirm & (state.counter == true_count(state))
+    position = state.position + confirm
+    state = state.replace(
+        counter=counter.astype(jnp.int32),
+        position=position,
+        num_correct=state.num_correct + correct,
+    )
+    return state, correct * params.correct_reward, position >= config.num_cards
+
+
+class Renderer:
+    """Top: dealt card, counter, query card. Middle (MDP only): every card dealt so far."""
+
+    def __init__(self, config: Config, layout: Layout):
+        self.card_box = layout.box(2, 2, 17, 13)
+        self.query_box = layout.box(2, 49, 17, 13)
+        self.cards = tiles.cards(config.num_types, self.card_box.height, self.card_box.width)
+        self.grid = layout.grid_for(config.num_cards, 22, 2, 35, 60)
+        empty = canvas.blank(self.grid.cell, self.grid.cell, "board")[None]
+        cell_cards = tiles.cards(config.num_types, self.grid.cell, self.grid.cell)
+        self.slots = np.concatenate([empty, cell_cards])  # slot id 0: not dealt yet
+        self.counter_atlas = font.glyph_atlas(layout.glyph_scale(10))
+        self.counter_width = len(str(config.num_cards))
+        counter_width = self.counter_width * self.counter_atlas.shape[2]
+        self.counter_top = round(layout.px(5.5))
+        self.counter_left = (layout.size - counter_width) // 2
+        self.hud = Hud(layout)
+        frame = canvas.blank(layout.size, layout.size, "background")
+        frame = canvas.fill_box(frame, self.grid.box, "board")
+        self.background = self.hud.draw_static(frame)
+
+    def pomdp(self, state: State) -> jax.Array:
+        last = state.dealt.shape[0] - 1
+        position = jnp.minimum(state.position, last)
+        frame = jnp.asarray(self.background)
+        frame = canvas.paste(
+            frame,
+            jnp.asarray(self.cards)[state.dealt[position]],
+            self.card_box.top,
+            self.card_box.left,
+        )
+        frame = canvas.paste(
+            frame,
+            jnp.asarray(self.cards)[state.queries[position]],
+            self.query_box.top,
+            self.query_box.left,
+        )
+        frame = canvas.number(
+            frame,
+            self.counter_atlas,
+            state.counter,
+            self.counter_width,
+            self.counter_top,
+            self.counter_left,
+            "cursor",
+        )
+        return self.hud.draw(frame, state.num_correct)
+
+    def mdp(self, state: State) -> jax.Array:
+        frame = self.pomdp(state)
+        num_cards = state.dealt.shape[0]
+        num_slots = self.grid.rows * self.grid.cols
+        ids = jnp.where(jnp.arange(num_cards) <= state.position, state.dealt + 1, 0)
+        ids = jnp.pad(ids, (0, num_slots - num_cards)).reshape(self.grid.rows, self.grid.cols)
+        return canvas.paste(
+            frame, canvas.compose_tiles(self.slots, ids), self.grid.top, self.grid.left
+        )
+
+
+GAME = Game(
+    name="CountRecall",
+    config_type=Config,
+    make_params=make_params,
+    presets=PRESETS,
+    reset=reset,
+    step=step,
+    renderer=Renderer,
+)

@@ -1,0 +1,166 @@
+"""MineSweeper: memory of revealed numbers.
+
+Rules: an N x N board hides M mines. A cursor moves with the arrows (clamped to the board); fire
+reveals the cell under it, which then shows how many of its 8 neighbours are mines (no flood fill,
+no flags). Revealing a mine ends the game.
+
+MDP: every revealed cell shows its number. POMDP: only the cell under the cursor shows its number
+(and whether it is revealed); every other cell looks covered. At t=0 nothing is revealed, so the
+first frame is the same in both. To avoid repeats and infer mines the agent must remember which
+cells it revealed and what they said.
+
+Actions: up/down/left/right move the cursor, fire reveals.
+Reward: +1/(N^2 - M) per new safe cell (all safe cells sum to 1); -1/(N^2/2) for revealing a
+revealed cell again; a mine pays 0. Termination: a mine; every safe cell revealed; or the repeat
+count reaching N^2/2, checked on the repeat that reaches it, so the return stays in [-1, 1].
+Truncation: 2 N^2 steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from popgym_arcade_twins.core import FIRE, Game, Params
+from popgym_arcade_twins.envs import board
+from popgym_arcade_twins.render import Layout, canvas, sprites, tiles
+from popgym_arcade_twins.render.hud import Hud
+
+
+@dataclass(frozen=True)
+class Config:
+    board_size: int = 4
+    num_mines: int = 2
+
+    def __post_init__(self):
+        if self.board_size < 2:
+            raise ValueError(f"board_size must be at least 2, got {self.board_size}")
+        if not 1 <= self.num_mines < self.board_size**2:
+            raise ValueError(
+                f"num_mines must be in 1..{self.board_size**2 - 1}, got {self.num_mines}"
+            )
+
+
+@struct.dataclass
+class MineSweeperParams(Params):
+    safe_reward: float = 1 / 14
+    repeat_penalty: float = 1 / 8
+    max_repeats: int = 8
+
+
+@struct.dataclass
+class State:
+    mines: jax.Array  # bool[N, N]
+    revealed: jax.Array  # bool[N, N]: cells fired on (a revealed mine ends the game)
+    cursor: jax.Array  # int32[2]: (row, col)
+    num_repeats: jax.Array  # int32
+    time: jax.Array  # int32
+
+
+PRESETS = {
+    "Easy": {"board_size": 4, "num_mines": 2},
+    "Medium": {"board_size": 6, "num_mines": 6},
+    "Hard": {"board_size": 8, "num_mines": 10},
+}
+
+
+def make_params(config: Config) -> MineSweeperParams:
+    cells = config.board_size**2
+    return MineSweeperParams(
+        max_steps_in_episode=2 * cells,
+        safe_reward=1 / (cells - config.num_mines),
+        repeat_penalty=2 / cells,
+        max_repeats=cells // 2,
+    )
+
+
+def reset(key: jax.Array, config: Config, params: MineSweeperParams) -> State:
+    n = config.board_size
+    mines = (jax.random.permutation(key, n * n) < config.num_mines).reshape(n, n)
+    return State(
+        mines=mines,
+        revealed=jnp.zeros((n, n), bool),
+        cursor=jnp.full((2,), n // 2, jnp.int32),
+        num_repeats=jnp.zeros((), jnp.int32),
+        time=jnp.zeros((), jnp.int32),
+    )
+
+
+def step(key, state: State, action, config: Config, params: MineSweeperParams):
+    n = config.board_size
+    row, col = state.cursor
+    fire = action == FIRE
+    is_repeat = fire & state.revealed[row, col]
+    is_mine = fire & state.mines[row, col]
+    is_new_safe = fire & ~is_repeat & ~is_mine
+    revealed = state.revealed.at[row, col].set(state.revealed[row, col] | fire)
+    num_repeats = state.num_repeats + is_repeat
+    reward = is_new_safe * params.safe_reward - is_repeat * params.repeat_penalty
+    cleared = jnp.sum(revealed & ~state.mines) == revealed.size - config.num_mines
+    terminated = is_mine | cleared | (num_repeats >= params.max_repeats)
+    state = state.replace(
+        revealed=revealed, cursor=board.move(state.cursor, action, n, n), num_repeats=num_repeats
+    )
+    return state, reward, terminated
+
+
+def neighbour_counts(mines: jax.Array) -> jax.Array:
+    """int32[N, N]: mines among each cell's 8 neighbours."""
+    n = mines.shape[0]
+    padded = jnp.pad(mines.astype(jnp.int32), 1)
+    total = sum(padded[dy : dy + n, dx : dx + n] for dy in range(3) for dx in range(3))
+    return total - mines
+
+
+DIGIT_COLORS = ("blue", "green", "red", "purple", "orange", "black", "black", "black")
+COVERED, OPEN, MINE = 0, 1, 10  # tile ids: OPEN + count for a revealed safe cell
+
+
+class Renderer:
+    """The board fills the frame above the HUD; tiles carry the numbers and the cursor."""
+
+    def __init__(self, config: Config, layout: Layout):
+        self.grid = layout.grid(2, 2, 55, 60, config.board_size, config.board_size)
+        size = self.grid.cell
+        atlas = [
+            tiles.marker(None, size, "cell", "cell"),
+            tiles.marker(None, size, "cell_open", "cell_open"),
+        ]
+        atlas += [tiles.digit(k, size, "cell_open", DIGIT_COLORS[k - 1]) for k in range(1, 9)]
+        atlas.append(tiles.marker(sprites.mine, size, "red", "black"))
+        self.tiles = tiles.with_cursor(np.stack(atlas))
+        self.num_plain = len(atlas)
+        self.hud = Hud(layout)
+        self.background = self.hud.draw_static(canvas.blank(layout.size, layout.size, "background"))
+
+    def _frame(self, state: State, shown: jax.Array, at_cursor: jax.Array) -> jax.Array:
+        """The frame with the numbers of the revealed cells that are `shown`."""
+        opened = jnp.where(state.mines, MINE, OPEN + neighbour_counts(state.mines))
+        ids = jnp.where(shown & state.revealed, opened, COVERED) + self.num_plain * at_cursor
+        frame = canvas.paste(
+            self.background, canvas.compose_tiles(self.tiles, ids), self.grid.top, self.grid.left
+        )
+        return self.hud.draw(frame, jnp.sum(state.revealed & ~state.mines))
+
+    def mdp(self, state: State) -> jax.Array:
+        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
+        return self._frame(state, jnp.ones_like(state.revealed), at_cursor)
+
+    def pomdp(self, state: State) -> jax.Array:
+        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
+        return self._frame(state, at_cursor, at_cursor)
+
+
+GAME = Game(
+    name="MineSweeper",
+    config_type=Config,
+    make_params=make_params,
+    presets=PRESETS,
+    reset=reset,
+    step=step,
+    renderer=Renderer,
+)

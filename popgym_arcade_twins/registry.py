@@ -1,0 +1,119 @@
+"""Ids generated from each game's difficulty presets, validated, with close-match suggestions.
+
+`make("CountRecallEasy", partial_obs=True, obs_size=128)` takes the names and keywords POPGym Arcade
+users type. Every id is also registered with gymnax, so `gymnax.make(id, partial_obs=...)` works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import gymnax.registration
+
+from popgym_arcade_twins.core import Game, Params, TwinEnv
+
+OBS_SIZES = (64, 128, 256)
+"""128 and 256 are the benchmark sizes; 64 is for fast tests."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    id: str
+    game: Game
+    preset: Mapping[str, Any]
+
+
+_SPECS: dict[str, EnvSpec] = {}
+
+
+def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """Register one id per difficulty preset of `game` (default: `game.presets`); returns the ids.
+
+    Also registers the ids with gymnax. Ids already taken are rejected, as are presets with keys
+    that are not fields of the game's config or params.
+    """
+    presets = game.presets if presets is None else presets
+    ids = [f"{game.name}{difficulty}" for difficulty in presets]
+    taken = [env_id for env_id in ids if env_id in _SPECS]
+    if taken:
+        raise ValueError(f"already registered: {taken}")
+    specs = [
+        EnvSpec(env_id, game, dict(p)) for env_id, p in zip(ids, presets.values(), strict=True)
+    ]
+    for spec in specs:
+        _build(spec, {})  # validate every preset before registering any
+    for spec in specs:
+        _SPECS[spec.id] = spec
+        if spec.id not in gymnax.registration.registered_envs:
+            gymnax.registration.register(spec.id, _gymnax_factory(spec.id))
+    return ids
+
+
+def registered_envs() -> list[str]:
+    """Every registered id, in registration order."""
+    return list(_SPECS)
+
+
+def make(
+    env_id: str, partial_obs: bool = False, obs_size: int = 128, **overrides: Any
+) -> tuple[TwinEnv, Params]:
+    """Build one variant of a registered game: `(env, params)`.
+
+    `overrides` replace preset values by field name, config (shape-changing, e.g. `num_cards`) or
+    params (numeric, e.g. `max_steps_in_episode`).
+    """
+    spec = _spec(env_id)
+    if not isinstance(partial_obs, bool):
+        raise TypeError(f"partial_obs must be True or False, got {partial_obs!r}")
+    if obs_size not in OBS_SIZES:
+        raise ValueError(f"obs_size must be one of {OBS_SIZES}, got {obs_size!r}")
+    config, params = _build(spec, overrides)
+    env = TwinEnv(spec.game, config, params, obs_size=obs_size, partial_obs=partial_obs)
+    return env, params
+
+
+def make_twins(
+    env_id: str, obs_size: int = 128, **overrides: Any
+) -> tuple[TwinEnv, TwinEnv, Params]:
+    """Both variants of a game, sharing config and params: `(mdp_env, pomdp_env, params)`."""
+    mdp, params = make(env_id, partial_obs=False, obs_size=obs_size, **overrides)
+    pomdp, _ = make(env_id, partial_obs=True, obs_size=obs_size, **overrides)
+    return mdp, pomdp, params
+
+
+def _spec(env_id: str) -> EnvSpec:
+    if env_id in _SPECS:
+        return _SPECS[env_id]
+    close = difflib.get_close_matches(str(env_id), list(_SPECS), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; registered ids: {sorted(_SPECS)}"
+    raise ValueError(f"unknown env id {env_id!r}{hint}")
+
+
+def _build(spec: EnvSpec, overrides: Mapping[str, Any]) -> tuple[Any, Params]:
+    """(config, params) of a spec's preset with `overrides` applied; bad names or values raise."""
+    settings = {**spec.preset, **overrides}
+    config_fields = {f.name for f in dataclasses.fields(spec.game.config_type)}
+    config = spec.game.config_type(**{k: v for k, v in settings.items() if k in config_fields})
+    params = spec.game.make_params(config)
+    params_fields = {f.name for f in dataclasses.fields(params)}
+    unknown = sorted(set(settings) - config_fields - params_fields)
+    if unknown:
+        raise TypeError(
+            f"{spec.id} has no setting {unknown}; config: {sorted(config_fields)}, "
+            f"params: {sorted(params_fields)}"
+        )
+    for name in settings.keys() & params_fields:
+        if not isinstance(settings[name], numbers.Real) or isinstance(settings[name], bool):
+            raise TypeError(f"{spec.id}: {name} must be a number, got {settings[name]!r}")
+    return config, params.replace(**{k: v for k, v in settings.items() if k in params_fields})
+
+
+def _gymnax_factory(env_id: str):
+    def factory(**kwargs: Any) -> TwinEnv:
+        return make(env_id, **kwargs)[0]
+
+    return factory
