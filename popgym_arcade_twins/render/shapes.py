@@ -2,10 +2,10 @@
 
 One convention for all: ``shape(grid, *geometry) -> bool mask``. ``grid`` is a pair ``(ys, xs)``
 of broadcastable float arrays holding pixel-centre coordinates; points are ``(y, x)``; lengths are
-in the grid's units. The same code runs on numpy arrays (static layers, built once) and on jax arrays
-(dynamic parts, traced), so static and dynamic drawing cannot drift apart. Each shape first reduces
-its geometry to a few coefficients, computed once (`once.materialize`), then tests every pixel with
-a handful of multiply-adds.
+in the grid's units. The same code runs on numpy arrays (static layers, built once) and on jax
+arrays (dynamic parts, traced), so static and dynamic drawing cannot drift apart. Each shape first
+reduces its geometry to a few coefficients, computed once (`once.materialize`), then tests every
+pixel with a handful of multiply-adds.
 """
 
 from __future__ import annotations
