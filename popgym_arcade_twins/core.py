@@ -55,7 +55,8 @@ class Game:
     gives the traced `Params` that follow from it. `presets` maps a difficulty name to overrides of
     either. `reset(key, config, params) -> state` and `step(key, state, action, config, params) ->
     (state, reward, terminated)` never read the observability setting and never touch `state.time`.
-    With `reveal_at_reset`, the POMDP frame at t=0 shows what the MDP shows.
+    `expert(state, config, params) -> action`, where given, plays well by reading the state (an
+    oracle, not an agent): it drives demo GIFs and tests of the best achievable return.
     """
 
     name: str
@@ -65,6 +66,7 @@ class Game:
     reset: Callable[..., Any]
     step: Callable[..., tuple[Any, jax.Array, jax.Array]]
     renderer: Callable[[Any, Layout], Renderer]
+    expert: Callable[..., jax.Array] | None = None
 
 
 class TwinEnv(environment.Environment):

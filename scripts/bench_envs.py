@@ -39,9 +39,7 @@ def make_rollout(env, params, num_envs: int, num_steps: int):
             state, checksum = carry
             key_step, key_action = jax.random.split(key)
             actions = jax.random.randint(key_action, (num_envs,), 0, pat.NUM_ACTIONS)
-            obs, state, *_ = step(
-                jax.random.split(key_step, num_envs), state, actions, params
-            )
+            obs, state, *_ = step(jax.random.split(key_step, num_envs), state, actions, params)
             return (state, checksum + consume(obs)), None
 
         checksum = consume(obs)

@@ -113,6 +113,12 @@ def step(key, state: State, action, config: Config, params: CartPoleParams):
     return state.replace(physics=physics, noise=_noise(key, params)), reward, terminated
 
 
+def expert(state: State, config: Config, params: CartPoleParams) -> jax.Array:
+    """A linear controller on the true state: push towards where the pole is falling."""
+    x, x_dot, theta, theta_dot = state.physics
+    return jnp.where(theta + 0.5 * theta_dot + 0.05 * x + 0.2 * x_dot > 0, RIGHT, LEFT)
+
+
 # Logical layout: the track spans x in [6, 58] for [-2.4, 2.4] m; arrows live below the ground.
 TRACK_LEFT, TRACK_RIGHT, GROUND = 6.0, 58.0, 36.0
 CART_WIDTH, CART_HEIGHT, POLE_LENGTH = 8.0, 4.0, 22.0
@@ -189,6 +195,7 @@ def _game(name: str, presets: dict) -> Game:
         reset=reset,
         step=step,
         renderer=Renderer,
+        expert=expert,
     )
 
 

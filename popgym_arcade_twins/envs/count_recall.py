@@ -105,6 +105,12 @@ def step(key, state: State, action, config: Config, params: CountRecallParams):
     return state, correct * params.correct_reward, position >= config.num_cards
 
 
+def expert(state: State, config: Config, params: CountRecallParams) -> jax.Array:
+    """Move the counter to the true count, then confirm."""
+    error = state.counter - true_count(state)
+    return jnp.where(error < 0, UP, jnp.where(error > 0, DOWN, FIRE))
+
+
 class Renderer:
     """Top: dealt card, counter, query card. Middle (MDP only): every card dealt so far."""
 
@@ -127,36 +133,30 @@ class Renderer:
         self.background = self.hud.draw_static(frame)
 
     def pomdp(self, state: State) -> jax.Array:
-        last = state.dealt.shape[0] - 1
-        position = jnp.minimum(state.position, last)
-        frame = jnp.asarray(self.background)
-        frame = canvas.paste(
-            frame,
-            jnp.asarray(self.cards)[state.dealt[position]],
-            self.card_box.top,
-            self.card_box.left,
-        )
-        frame = canvas.paste(
-            frame,
-            jnp.asarray(self.cards)[state.queries[position]],
-            self.query_box.top,
-            self.query_box.left,
-        )
-        frame = canvas.number(
-            frame,
-            self.counter_atlas,
-            state.counter,
-            self.counter_width,
-            self.counter_top,
-            self.counter_left,
-            "cursor",
-        )
-        return self.hud.draw(frame, state.num_correct)
+        return self._cards_and_counter(state)
 
     def mdp(self, state: State) -> jax.Array:
-        frame = self.pomdp(state)
-        num_cards = state.dealt.shape[0]
-        num_slots = self.grid.rows * self.grid.cols
+        return self._dealt_grid(self._cards_and_counter(state), state)
+
+    def _cards_and_counter(self, state: State) -> jax.Array:
+        """Current dealt and query cards, the counter and the score."""
+        position = jnp.minimum(state.position, state.dealt.shape[0] - 1)
+        cards = jnp.asarray(self.cards)
+        frame = self.background
+        for suit, box in (
+            (state.dealt[position], self.card_box),
+            (state.queries[position], self.query_box),
+        ):
+            frame = canvas.paste(frame, cards[suit], box.top, box.left)
+        frame = canvas.number(
+            frame, self.counter_atlas, state.counter, self.counter_width, self.counter_top,
+            self.counter_left, "cursor",
+        )  # fmt: skip
+        return self.hud.draw(frame, state.num_correct)
+
+    def _dealt_grid(self, frame: jax.Array, state: State) -> jax.Array:
+        """Every card dealt so far, in dealing order."""
+        num_cards, num_slots = state.dealt.shape[0], self.grid.rows * self.grid.cols
         ids = jnp.where(jnp.arange(num_cards) <= state.position, state.dealt + 1, 0)
         ids = jnp.pad(ids, (0, num_slots - num_cards)).reshape(self.grid.rows, self.grid.cols)
         return canvas.paste(
@@ -172,4 +172,5 @@ GAME = Game(
     reset=reset,
     step=step,
     renderer=Renderer,
+    expert=expert,
 )

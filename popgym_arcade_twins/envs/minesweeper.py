@@ -108,6 +108,15 @@ def step(key, state: State, action, config: Config, params: MineSweeperParams):
     return state, reward, terminated
 
 
+def expert(state: State, config: Config, params: MineSweeperParams) -> jax.Array:
+    """Walk to the nearest covered safe cell and reveal it."""
+    n = config.board_size
+    rows, cols = jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="ij")
+    distance = jnp.abs(rows - state.cursor[0]) + jnp.abs(cols - state.cursor[1])
+    target = jnp.argmin(jnp.where(state.revealed | state.mines, 4 * n, distance))
+    return board.step_towards(state.cursor, jnp.stack([target // n, target % n]))
+
+
 def neighbour_counts(mines: jax.Array) -> jax.Array:
     """int32[N, N]: mines among each cell's 8 neighbours."""
     n = mines.shape[0]
@@ -163,4 +172,5 @@ GAME = Game(
     reset=reset,
     step=step,
     renderer=Renderer,
+    expert=expert,
 )

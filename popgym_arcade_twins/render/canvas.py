@@ -40,13 +40,14 @@ def fill_box(canvas: np.ndarray, box: Box, fill: str) -> np.ndarray:
 def stamp(canvas, top, left, layers: Iterable[Layer]):
     """Colour each (mask, colour) layer, in order, into the window of `canvas` at (top, left).
 
-    The masks are bool[h, w] of the window's size. A numpy canvas with numpy masks is updated in
-    numpy (precompute); otherwise the window is updated with one dynamic slice and one dynamic
-    update, so `top`/`left` may be traced.
+    The masks are bool[h, w] of the window's size. Numpy in, numpy out (precompute); otherwise
+    the window is updated with one dynamic slice and one dynamic update, so `top`/`left` may be
+    traced.
     """
     layers = list(layers)
     h, w = layers[0][0].shape
-    if isinstance(canvas, np.ndarray) and all(isinstance(m, np.ndarray) for m, _ in layers):
+    arrays = [canvas, top, left, *(mask for mask, _ in layers)]
+    if shapes.array_module(*arrays) is np:
         out = canvas.copy()
         for mask, fill in layers:
             out[top : top + h, left : left + w][mask] = color(fill)

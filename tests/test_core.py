@@ -1,0 +1,102 @@
+"""The twin env's gymnax semantics: step tuple, auto-reset, truncation, info, wrappers."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import popgym_arcade_twins as pat
+from popgym_arcade_twins.envs.count_recall import State
+from popgym_arcade_twins.wrappers import LegacyStepWrapper, LogWrapper
+
+
+def _count_recall(num_cards=3, **kwargs):
+    return pat.make("CountRecallEasy", obs_size=64, num_cards=num_cards, **kwargs)
+
+
+def test_step_returns_the_gymnax_six_tuple():
+    env, params = _count_recall()
+    obs, state = env.reset(jax.random.key(0), params)
+    obs, state, reward, terminated, truncated, info = env.step(jax.random.key(1), state, 0, params)
+    assert obs.shape == (64, 64, 3) and obs.dtype == jnp.uint8
+    assert reward.dtype == jnp.float32 and terminated.dtype == truncated.dtype == jnp.bool_
+    assert {"terminated", "truncated", "final_state", "final_observation"} <= set(info)
+
+
+def test_truncation_at_the_time_limit_then_auto_reset():
+    env, params = _count_recall(max_steps_in_episode=3)
+    _, state = env.reset(jax.random.key(0), params)
+    flags = []
+    for t in range(3):
+        _, state, _, terminated, truncated, info = env.step(
+            jax.random.key(t), state, pat.core.UP, params
+        )
+        flags.append((bool(terminated), bool(truncated)))
+    assert flags == [(False, False), (False, False), (False, True)]
+    assert int(state.time) == 0 and int(info["final_state"].time) == 3
+    assert int(state.counter) == 0 and int(info["final_state"].counter) == 3
+
+
+def test_termination_is_not_also_truncation_and_final_observation_is_the_final_state():
+    env, params = _count_recall(num_cards=1, max_steps_in_episode=1)
+    _, state = env.reset(jax.random.key(0), params)
+    obs, state, reward, terminated, truncated, info = env.step(
+        jax.random.key(1), state, pat.core.FIRE, params
+    )
+    assert bool(terminated) and not bool(truncated)
+    assert np.array_equal(info["final_observation"], env.draw(info["final_state"]))
+    assert np.array_equal(obs, env.draw(state))
+
+
+def test_step_compiles_once():
+    env, params = _count_recall()
+    step = jax.jit(env.step)
+    _, state = env.reset(jax.random.key(0), params)
+    for t in range(3):
+        _, state, *_ = step(jax.random.key(t), state, t % 5, params)
+    assert step._cache_size() == 1
+
+
+def test_observability_is_read_only_by_drawing():
+    mdp, pomdp, params = pat.make_twins("CountRecallEasy", obs_size=64)
+    _, state = mdp.reset(jax.random.key(0), params)
+    (mdp_obs, *mdp_rest), (pomdp_obs, *pomdp_rest) = (
+        env.step(jax.random.key(1), state, pat.core.FIRE, params) for env in (mdp, pomdp)
+    )
+    mdp_rest[-1], pomdp_rest[-1] = mdp_rest[-1]["final_state"], pomdp_rest[-1]["final_state"]
+    assert all(jax.tree.leaves(jax.tree.map(jnp.array_equal, mdp_rest, pomdp_rest)))
+    assert not np.array_equal(mdp_obs, pomdp_obs)  # the MDP shows the dealt cards
+
+
+def test_log_wrapper_reports_finished_episodes():
+    env, params = _count_recall(max_steps_in_episode=2)
+    env = LogWrapper(env)
+    _, state = env.reset(jax.random.key(0), params)
+    infos = []
+    for t in range(4):
+        _, state, reward, _, _, info = env.step(jax.random.key(t), state, pat.core.UP, params)
+        infos.append(info)
+    assert [bool(i["returned_episode"]) for i in infos] == [False, True, False, True]
+    assert [int(i["returned_episode_length"]) for i in infos] == [0, 2, 2, 2]
+    assert env.obs_size == 64  # attributes pass through
+
+
+def test_legacy_wrapper_returns_five_tuple():
+    env, params = _count_recall(max_steps_in_episode=1)
+    env = LegacyStepWrapper(env)
+    _, state = env.reset(jax.random.key(0), params)
+    result = env.step(jax.random.key(1), state, 0, params)
+    assert len(result) == 5 and bool(result[3]) and bool(result[4]["truncated"])
+
+
+def test_hand_built_state_is_accepted():
+    env, params = _count_recall()
+    state = State(
+        dealt=jnp.array([0, 1, 0]),
+        queries=jnp.array([0, 0, 1]),
+        position=jnp.int32(0),
+        counter=jnp.int32(1),
+        num_correct=jnp.int32(0),
+        time=jnp.int32(0),
+    )
+    _, _, reward, *_ = env.step(jax.random.key(0), state, pat.core.FIRE, params)
+    assert float(reward) == np.float32(1 / 3)
