@@ -11,7 +11,7 @@ from popgym_arcade_twins.envs import count_recall
 
 def test_ids_come_from_the_presets_of_every_game():
     expected = [f"{g.name}{d}" for g in pat.GAMES for d in g.presets]
-    assert pat.registered_envs() == expected
+    assert pat.registered_envs()[: len(expected)] == expected  # tests may register more after
     assert {"CountRecallEasy", "MineSweeperHard", "CartPoleMedium"} <= set(expected)
 
 

@@ -29,7 +29,9 @@ def test_physics_match_gymnax_cartpole(action, gymnax_action):
     reference = gymnax_cartpole.CartPole()
     x, x_dot, theta, theta_dot = (jnp.float32(v) for v in physics)
     ref_state = gymnax_cartpole.EnvState(x=x, x_dot=x_dot, theta=theta, theta_dot=theta_dot, time=0)
-    _, ref_next, *_ = reference.step_env(jax.random.key(0), ref_state, gymnax_action, reference.default_params)
+    _, ref_next, *_ = reference.step_env(
+        jax.random.key(0), ref_state, gymnax_action, reference.default_params
+    )
     expected = [ref_next.x, ref_next.x_dot, ref_next.theta, ref_next.theta_dot]
     np.testing.assert_allclose(np.asarray(state.physics), np.asarray(expected), rtol=1e-5)
 
@@ -76,7 +78,11 @@ def test_pomdp_shows_cart_and_pole_only_at_reset():
 def test_velocity_arrows_encode_sign():
     mdp, params = pat.make("CartPoleEasy", obs_size=64)
     box = mdp.renderer.linear
-    left = np.asarray(mdp.draw(_state([0.0, -1.5, 0.0, 0.0])))[box.top : box.bottom, box.left : box.right]
-    right = np.asarray(mdp.draw(_state([0.0, 1.5, 0.0, 0.0])))[box.top : box.bottom, box.left : box.right]
+    left = np.asarray(mdp.draw(_state([0.0, -1.5, 0.0, 0.0])))[
+        box.top : box.bottom, box.left : box.right
+    ]
+    right = np.asarray(mdp.draw(_state([0.0, 1.5, 0.0, 0.0])))[
+        box.top : box.bottom, box.left : box.right
+    ]
     np.testing.assert_array_equal(left, right[:, ::-1])  # mirror images
     assert not np.array_equal(left, right)

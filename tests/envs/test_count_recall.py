@@ -61,7 +61,9 @@ def test_deck_is_two_shuffles_of_the_same_cards():
     _, hard_state = hard.reset(jax.random.key(3), hard_params)
     for s, types in ((state, 2), (hard_state, 4)):
         dealt, queries = np.asarray(s.dealt), np.asarray(s.queries)
-        assert np.array_equal(np.bincount(dealt, minlength=types), np.bincount(queries, minlength=types))
+        assert np.array_equal(
+            np.bincount(dealt, minlength=types), np.bincount(queries, minlength=types)
+        )
         assert not np.array_equal(dealt, queries) or len(dealt) == 4
 
 
@@ -86,10 +88,16 @@ def test_expert_scores_the_maximum_on_easy():
             state, total, done = carry
             action = env.game.expert(state, env.config, params)
             _, state, reward, terminated, truncated, _ = env.step(key, state, action, params)
-            return (state, total + jnp.where(done, 0.0, reward), done | terminated | truncated), None
+            return (
+                state,
+                total + jnp.where(done, 0.0, reward),
+                done | terminated | truncated,
+            ), None
 
         carry = (state, 0.0, False)
-        return jax.lax.scan(body, carry, jax.random.split(key, int(params.max_steps_in_episode)))[0][1]
+        return jax.lax.scan(body, carry, jax.random.split(key, int(params.max_steps_in_episode)))[
+            0
+        ][1]
 
     returns = jax.jit(jax.vmap(episode_return))(jax.random.split(jax.random.key(0), 4))
     assert np.allclose(returns, 1.0, atol=1e-5)
