@@ -16,6 +16,8 @@ from popgym_arcade_twins.core import NUM_ACTIONS, Params, TwinEnv
 from popgym_arcade_twins.registry import make_twins
 
 RETURN_BOUND = 1.0 + 1e-5
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
+"""The suite runs each program briefly, so it compiles without LLVM optimisation (half the time)."""
 
 
 def rollout(env: TwinEnv, params: Params, key: jax.Array, num_envs: int, num_steps: int):
@@ -73,7 +75,8 @@ def check_env(
     assert env.action_space(params).n == NUM_ACTIONS, f"{env.name}: not Discrete({NUM_ACTIONS})"
 
     key = jax.random.key(0)
-    reset_obs, reset_state, records = _rollout(env, params, key, num_envs, num_steps)
+    compiled = _rollout.lower(env, params, key, num_envs, num_steps).compile(FAST_COMPILE)
+    reset_obs, reset_state, records = compiled(params, key)
     for name, frames in (("reset", reset_obs), ("step", records["obs"])):
         assert frames.dtype == jnp.uint8, f"{env.name}: {name} frames are {frames.dtype}, not uint8"
         assert frames.shape[-3:] == (size, size, 3), (
@@ -101,7 +104,7 @@ def check_env(
         )
         returns[done[t]] = 0.0
 
-    again = _rollout(env, params, key, num_envs, num_steps)
+    again = compiled(params, key)
     same = jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), records, again[2])
     assert all(jax.tree.leaves(same)), f"{env.name}: the same key gave different rollouts"
 
