@@ -5,6 +5,7 @@ from popgym_arcade_twins.envs import (
     cartpole,
     count_recall,
     minesweeper,
+    tetris,
 )
 
 GAMES = (
@@ -12,6 +13,7 @@ GAMES = (
     cartpole.GAME,
     count_recall.GAME,
     minesweeper.GAME,
+    tetris.GAME,
 )
 
 __all__ = ["GAMES"]
