@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from popgym_arcade_twins.render import Layout, canvas, color, font, pack, shapes, to_rgb
+from popgym_arcade_twins.render import Layout, canvas, color, font, pack, shapes, tiles, to_rgb
+from popgym_arcade_twins.render.card_grid import CardGrid
 
 GRID = shapes.pixel_grid(8, 8)  # pixel centres at 0.5, 1.5, ..., 7.5
 
@@ -109,3 +110,24 @@ def test_layout_scales_logical_units():
 def test_unknown_colour_lists_palette():
     with pytest.raises(KeyError, match="palette"):
         color("mauve")
+
+
+def test_card_back_has_a_face_and_no_suit():
+    back = tiles.card_back(24, 18)
+    assert back[0, 0] == color("board") and back[1, 1] == color("card")
+    assert back[12, 9] == color("cell")
+    assert not np.isin(back, [color("red"), color("black")]).any()
+
+
+def test_card_grid_places_slots_in_dealing_order():
+    cards = CardGrid(Layout(64), 5, 4, 0, 0, 20, 60)  # one row of 5 is the largest cell
+    assert (cards.grid.rows, cards.grid.cols) == (1, 5)
+    ids = jnp.array([CardGrid.EMPTY, CardGrid.face(1), cards.back, CardGrid.face(3), 0])
+    ids = ids.at[3].add(cards.cursor)
+    frame = np.asarray(cards.draw(canvas.blank(64, 64, "background"), ids))
+    cell, top, left = cards.grid.cell, cards.grid.top, cards.grid.left
+    slots = [frame[top : top + cell, left + k * cell : left + (k + 1) * cell] for k in range(5)]
+    assert np.array_equal(slots[0], cards.atlas[0]) and np.array_equal(slots[4], slots[0])
+    assert np.array_equal(slots[1], tiles.card(1, cell, cell))
+    assert np.array_equal(slots[2], tiles.card_back(cell, cell))
+    assert slots[3][0, 0] == color("cursor") and not (slots[1] == color("cursor")).any()

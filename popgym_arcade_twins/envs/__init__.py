@@ -1,7 +1,19 @@
 """The games. `GAMES` is the table the registry generates ids from, in README order."""
 
-from popgym_arcade_twins.envs import cartpole, count_recall, minesweeper
+from popgym_arcade_twins.envs import (
+    autoencode,
+    cartpole,
+    count_recall,
+    minesweeper,
+    tetris,
+)
 
-GAMES = (cartpole.GAME, count_recall.GAME, minesweeper.GAME)
+GAMES = (
+    autoencode.GAME,
+    cartpole.GAME,
+    count_recall.GAME,
+    minesweeper.GAME,
+    tetris.GAME,
+)
 
 __all__ = ["GAMES"]

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from popgym_arcade_twins.core import DOWN, FIRE, UP, Game, Params
 from popgym_arcade_twins.render import Layout, canvas, font, tiles
+from popgym_arcade_twins.render.card_grid import CardGrid
 from popgym_arcade_twins.render.hud import Hud
 from popgym_arcade_twins.render.sprites import SUITS
 
@@ -118,10 +118,7 @@ class Renderer:
         self.card_box = layout.box(2, 2, 17, 13)
         self.query_box = layout.box(2, 49, 17, 13)
         self.cards = tiles.cards(config.num_types, self.card_box.height, self.card_box.width)
-        self.grid = layout.grid_for(config.num_cards, 22, 2, 35, 60)
-        empty = canvas.blank(self.grid.cell, self.grid.cell, "board")[None]
-        cell_cards = tiles.cards(config.num_types, self.grid.cell, self.grid.cell)
-        self.slots = np.concatenate([empty, cell_cards])  # slot id 0: not dealt yet
+        self.dealt_grid = CardGrid(layout, config.num_cards, config.num_types, 22, 2, 35, 60)
         self.counter_atlas = font.glyph_atlas(layout.glyph_scale(10))
         self.counter_width = len(str(config.num_cards))
         counter_width = self.counter_width * self.counter_atlas.shape[2]
@@ -129,7 +126,7 @@ class Renderer:
         self.counter_left = (layout.size - counter_width) // 2
         self.hud = Hud(layout)
         frame = canvas.blank(layout.size, layout.size, "background")
-        frame = canvas.fill_box(frame, self.grid.box, "board")
+        frame = self.dealt_grid.draw_board(frame)
         self.background = self.hud.draw_static(frame)
 
     def pomdp(self, state: State) -> jax.Array:
@@ -156,12 +153,9 @@ class Renderer:
 
     def _dealt_grid(self, frame: jax.Array, state: State) -> jax.Array:
         """Every card dealt so far, in dealing order."""
-        num_cards, num_slots = state.dealt.shape[0], self.grid.rows * self.grid.cols
-        ids = jnp.where(jnp.arange(num_cards) <= state.position, state.dealt + 1, 0)
-        ids = jnp.pad(ids, (0, num_slots - num_cards)).reshape(self.grid.rows, self.grid.cols)
-        return canvas.paste(
-            frame, canvas.compose_tiles(self.slots, ids), self.grid.top, self.grid.left
-        )
+        is_dealt = jnp.arange(state.dealt.shape[0]) <= state.position
+        ids = jnp.where(is_dealt, CardGrid.face(state.dealt), CardGrid.EMPTY)
+        return self.dealt_grid.draw(frame, ids)
 
 
 GAME = Game(

@@ -24,6 +24,7 @@ _HEX = {
     "blue": "#3f8efc",
     "orange": "#f28c28",
     "purple": "#9b5de5",
+    "cyan": "#2ec4d6",
     "black": "#101010",
     "white": "#ffffff",
     "card": "#f7f3e8",

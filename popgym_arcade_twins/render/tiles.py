@@ -21,6 +21,15 @@ def card(suit: int, height: int, width: int, background: str = "board") -> np.nd
     )
 
 
+def card_back(height: int, width: int, background: str = "board") -> np.ndarray:
+    """uint32[height, width]: a face-down card (the card's outline around a plain inner panel)."""
+    grid = shapes.pixel_grid(height, width)
+    margin = max(1, min(height, width) // 12)
+    face = shapes.rect(grid, margin, margin, height - margin, width - margin)
+    inner = shapes.rect(grid, 2 * margin, 2 * margin, height - 2 * margin, width - 2 * margin)
+    return canvas.tile(height, width, background, [(face, "card"), (inner, "cell")])
+
+
 def cards(num_suits: int, height: int, width: int, background: str = "board") -> np.ndarray:
     """uint8[num_suits, height, width, 3] card atlas indexed by suit."""
     return np.stack([card(s, height, width, background) for s in range(num_suits)])
