@@ -8,7 +8,7 @@ from popgym_arcade_twins.render import canvas, font, shapes, sprites
 
 
 def card(suit: int, height: int, width: int, background: str = "board") -> np.ndarray:
-    """uint8[height, width, 3]: a card face with suit `suit` (see `sprites.SUITS`)."""
+    """uint32[height, width]: a card face with suit `suit` (see `sprites.SUITS`)."""
     grid = shapes.pixel_grid(height, width)
     margin = max(1, min(height, width) // 12)
     face = shapes.rect(grid, margin, margin, height - margin, width - margin)
@@ -31,12 +31,12 @@ def card_back(height: int, width: int, background: str = "board") -> np.ndarray:
 
 
 def cards(num_suits: int, height: int, width: int, background: str = "board") -> np.ndarray:
-    """uint8[num_suits, height, width, 3] card atlas indexed by suit."""
+    """uint32[num_suits, height, width] card atlas indexed by suit."""
     return np.stack([card(s, height, width, background) for s in range(num_suits)])
 
 
 def marker(sprite: sprites.Sprite | None, size: int, background: str, fill: str) -> np.ndarray:
-    """uint8[size, size, 3]: a board cell (1-pixel grid line) with an optional sprite in it."""
+    """uint32[size, size]: a board cell (1-pixel grid line) with an optional sprite in it."""
     grid = shapes.pixel_grid(size, size)
     layers = [(~shapes.rect(grid, 0, 0, size - 1, size - 1), "grid")]
     if sprite is not None:
@@ -48,7 +48,7 @@ def marker(sprite: sprites.Sprite | None, size: int, background: str, fill: str)
 
 
 def digit(value: int, size: int, background: str, fill: str) -> np.ndarray:
-    """uint8[size, size, 3]: a board cell showing one digit, centred."""
+    """uint32[size, size]: a board cell showing one digit, centred."""
     scale = max(1, (size - 2) // 6)
     glyph = font.text_mask(str(value), scale)[:, : font.GLYPH_WIDTH * scale]
     mask = np.zeros((size, size), bool)
