@@ -120,9 +120,12 @@ def test_expert_clears_every_brick():
     assert float(episode_return) == pytest.approx(1.0, abs=1e-5)
 
 
+_MDP, _POMDP, _ = pat.make_twins("BreakoutEasy", obs_size=128)
+_DRAW = jax.jit(lambda state: (_MDP.draw(state), _POMDP.draw(state)))
+
+
 def _frames(state):
-    mdp, pomdp, _ = pat.make_twins("BreakoutEasy", obs_size=128)
-    return np.asarray(mdp.draw(state)), np.asarray(pomdp.draw(state))
+    return tuple(np.asarray(frame) for frame in _DRAW(state))
 
 
 def test_pomdp_hides_the_ball_while_it_moves_down_and_never_draws_the_trail():

@@ -81,23 +81,24 @@ def _cell_colour(frame, renderer, row, col):
 
 def test_pomdp_shows_the_enemies_its_mask_shows_and_the_mdp_shows_all():
     mdp, pomdp, _ = pat.make_twins("SkittlesMedium", obs_size=128)
+    draw_mdp, draw_pomdp = jax.jit(mdp.draw), jax.jit(pomdp.draw)
     enemies = [(1, 3), (3, 4), (6, 5), (8, 6)]
     shown = np.zeros((10, 10), bool)
     shown[1, 3] = shown[6, 5] = shown[0, 0] = True
     state = _state(enemies, agent=5, shown=shown)
     empty = _state([], agent=5)
-    mdp_frame, pomdp_frame = np.asarray(mdp.draw(state)), np.asarray(pomdp.draw(state))
-    blank = np.asarray(mdp.draw(empty))
+    mdp_frame, pomdp_frame = np.asarray(draw_mdp(state)), np.asarray(draw_pomdp(state))
+    blank = np.asarray(draw_mdp(empty))
     for row, col in enemies:
         background = _cell_colour(blank, mdp.renderer, row, col)
         assert _cell_colour(mdp_frame, mdp.renderer, row, col) != background
         is_shown = _cell_colour(pomdp_frame, pomdp.renderer, row, col) != background
         assert is_shown == bool(shown[row, col])
     assert np.array_equal(
-        np.asarray(pomdp.draw(_state(enemies, shown=np.ones((10, 10), bool)))), mdp_frame
+        np.asarray(draw_pomdp(_state(enemies, shown=np.ones((10, 10), bool)))), mdp_frame
     )
     assert np.array_equal(
-        np.asarray(pomdp.draw(_state([], agent=5, shown=shown))), blank
+        np.asarray(draw_pomdp(_state([], agent=5, shown=shown))), blank
     )  # agent always
 
 
