@@ -1,8 +1,9 @@
-"""The `popgym-arcade-twins` command: list ids and render MDP | POMDP GIFs."""
+"""The `popgym-arcade-twins` command: list ids, render MDP | POMDP GIFs, play an id yourself."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from popgym_arcade_twins import registered_envs
@@ -21,9 +22,22 @@ def main(argv: list[str] | None = None) -> None:
     gif.add_argument("--size", type=int, default=128, help="frame size in pixels")
     gif.add_argument("--max-steps", type=int, default=300)
     gif.add_argument("--fps", type=int, default=12)
+    play = commands.add_parser(
+        "play", help="play an id in a window: arrows, space fires, Esc quits (needs pygame)"
+    )
+    play.add_argument("env_id", help="e.g. BreakoutEasy")
+    play.add_argument("--pomdp", action="store_true", help="the partially observable twin")
+    play.add_argument("--size", type=int, default=256, help="frame size in pixels")
+    play.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "list":
         print("\n".join(registered_envs()))
+        return
+    if args.command == "play":
+        from popgym_arcade_twins.play import play as play_game  # imports pygame: only here
+
+        summary = play_game(args.env_id, args.pomdp, obs_size=args.size, seed=args.seed)
+        print(json.dumps(dataclasses.asdict(summary)))
         return
     summary = render_gif(
         args.env_id,

@@ -2,17 +2,22 @@
 
 from popgym_arcade_twins.envs import (
     autoencode,
+    breakout,
     cartpole,
     count_recall,
     minesweeper,
+    skittles,
     tetris,
 )
 
 GAMES = (
     autoencode.GAME,
+    breakout.GAME,
     cartpole.GAME,
     count_recall.GAME,
     minesweeper.GAME,
+    cartpole.NOISY_GAME,
+    skittles.GAME,
     tetris.GAME,
 )
 
