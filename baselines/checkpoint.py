@@ -1,0 +1,34 @@
+"""Saving and loading a run: its config as JSON and its parameters as flax msgpack."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from flax import serialization
+
+from baselines.config import PPOConfig, PQNConfig, TrainConfig
+
+CONFIG_TYPES = {"pqn": PQNConfig, "ppo": PPOConfig}
+
+
+def save(
+    run_dir: str | Path, algorithm: str, config: TrainConfig, params: Any, **meta: Any
+) -> None:
+    """Write `config.json` (algorithm, config, `meta` such as the env id) and `params.msgpack`."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {"algorithm": algorithm, "config": dataclasses.asdict(config), **meta}
+    (run_dir / "config.json").write_text(json.dumps(record, indent=2))
+    (run_dir / "params.msgpack").write_bytes(serialization.to_bytes(params))
+
+
+def load(run_dir: str | Path) -> tuple[dict, TrainConfig, Any]:
+    """(record, config, params) of a saved run; params are a plain nested dict of arrays."""
+    run_dir = Path(run_dir)
+    record = json.loads((run_dir / "config.json").read_text())
+    config = CONFIG_TYPES[record["algorithm"]](**record["config"])
+    params = serialization.msgpack_restore((run_dir / "params.msgpack").read_bytes())
+    return record, config, params

@@ -1,0 +1,80 @@
+"""Typed, frozen configs of the baselines; derived sizes are properties."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
+    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams."""
+
+    memory: str = "lru"
+    hidden_size: int = 128
+    num_envs: int = 64
+    rollout_steps: int = 64
+    total_steps: int = 1_000_000
+    learning_rate: float = 3e-4
+    anneal_lr: bool = True
+    max_grad_norm: float = 0.5
+    gamma: float = 0.99
+    lam: float = 0.9
+    num_epochs: int = 2
+    num_minibatches: int = 4
+
+    def __post_init__(self):
+        from baselines.memory import MEMORY_MODELS
+
+        MEMORY_MODELS[self.memory]  # raises, listing the valid names
+        for name in ("hidden_size", "num_envs", "rollout_steps", "num_epochs", "num_minibatches"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.num_envs % self.num_minibatches:
+            raise ValueError(
+                f"num_envs ({self.num_envs}) must be a multiple of num_minibatches "
+                f"({self.num_minibatches}): minibatches hold whole env streams"
+            )
+        if self.num_updates < 1:
+            raise ValueError(
+                f"total_steps ({self.total_steps}) is less than one update "
+                f"({self.steps_per_update} = num_envs x rollout_steps)"
+            )
+        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
+            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.num_envs * self.rollout_steps
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_steps // self.steps_per_update
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class PQNConfig(TrainConfig):
+    """PQN: Q(lambda) targets from the acting pass, LayerNorm, no target network, no replay.
+    Epsilon decays linearly from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of
+    training."""
+
+    learning_rate: float = 2.5e-4
+    lam: float = 0.65
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class PPOConfig(TrainConfig):
+    """PPO: GAE advantages, clipped policy objective, clipped value loss, entropy bonus."""
+
+    lam: float = 0.95
+    num_epochs: int = 4
+    clip_eps: float = 0.2
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01

@@ -1,0 +1,99 @@
+"""The agent network: encoder -> memory -> heads, with a skip connection around the memory.
+
+Frames uint8[..., S, S, 3] are converted to float once and encoded by patch layers whose number
+follows S (4 x 4 patches, then 2 x 2 merges down to 8 x 8), so one definition serves every frame
+size. A patch layer is a convolution whose kernel equals its stride, computed as a reshape and a
+matmul: on XLA:CPU a convolution's weight gradient inside a loop (every training step here runs in
+`lax.scan`) is 20-50x slower than the same matmul. Vector observations (probe tasks) go through a
+dense layer instead. The head sees both the memory output and the encoder features, so a policy
+may bypass memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from baselines.memory import MEMORY_MODELS
+
+
+def patches(x: jax.Array, size: int) -> jax.Array:
+    """[N, H, W, C] -> [N, H/size, W/size, size*size*C]: non-overlapping patches, flattened."""
+    n, h, w, c = x.shape
+    x = x.reshape(n, h // size, size, w // size, size, c).transpose(0, 1, 3, 2, 4, 5)
+    return x.reshape(n, h // size, w // size, size * size * c)
+
+
+class Encoder(nn.Module):
+    """[..., S, S, 3] uint8 frames or [..., d] float vectors -> [..., features]."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        if obs.dtype != jnp.uint8:
+            return nn.relu(nn.Dense(self.features)(obs.astype(jnp.float32)))
+        size = obs.shape[-2]
+        if obs.shape[-3:] != (size, size, 3) or size < 32 or size & (size - 1):
+            raise ValueError(
+                f"expected frames uint8[..., S, S, 3], S a power of 2 >= 32; got {obs.shape}"
+            )
+        lead = obs.shape[:-3]
+        x = obs.reshape(-1, size, size, 3).astype(jnp.float32) / 255.0
+        x = nn.relu(nn.Dense(16)(patches(x, 4)))
+        while x.shape[1] > 8:
+            x = nn.relu(nn.Dense(32)(patches(x, 2)))
+        x = nn.relu(nn.Dense(self.features)(x.reshape(x.shape[0], -1)))
+        return x.reshape(*lead, self.features)
+
+
+class Agent(nn.Module):
+    """`head` "q": Q-values [..., A]; "actor_critic": (logits [..., A], value [...]).
+
+    `__call__` runs a tape (inputs [T, B, ...], the memory's parallel/sequence path); `step` runs
+    one step (inputs [B, ...]). Both take and return the memory carry and agree exactly.
+    """
+
+    memory: str
+    hidden_size: int
+    num_actions: int
+    head: str = "q"
+    layer_norm: bool = True
+
+    def setup(self):
+        if self.head not in ("q", "actor_critic"):
+            raise ValueError(f"head must be 'q' or 'actor_critic', got {self.head!r}")
+        self.encoder = Encoder(self.hidden_size)
+        self.memory_model = MEMORY_MODELS[self.memory](hidden_size=self.hidden_size)
+        self.torso = nn.Dense(self.hidden_size)
+        self.norm = nn.LayerNorm() if self.layer_norm else (lambda x: x)
+        if self.head == "q":
+            self.q_head = nn.Dense(self.num_actions)
+        else:
+            self.actor = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
+            self.critic = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+
+    @nn.nowrap
+    def initialize_carry(self, batch_shape: Sequence[int]):
+        return MEMORY_MODELS[self.memory](hidden_size=self.hidden_size).initialize_carry(
+            batch_shape
+        )
+
+    def _heads(self, features: jax.Array, remembered: jax.Array):
+        x = nn.relu(self.norm(self.torso(jnp.concatenate([remembered, features], axis=-1))))
+        if self.head == "q":
+            return self.q_head(x)
+        return self.actor(x), self.critic(x)[..., 0]
+
+    def __call__(self, carry, obs: jax.Array, start: jax.Array):
+        features = self.encoder(obs)
+        carry, remembered = self.memory_model(carry, (features, start))
+        return carry, self._heads(features, remembered)
+
+    def step(self, carry, obs: jax.Array, start: jax.Array):
+        features = self.encoder(obs)
+        carry, remembered = self.memory_model.step(carry, (features, start))
+        return carry, self._heads(features, remembered)

@@ -1,0 +1,94 @@
+"""What PQN and PPO share around their math: runner state, optimizer, epochs over a tape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from baselines.common import env_minibatches
+from baselines.config import TrainConfig
+from baselines.rollout import Actors, Steps, reset_actors
+
+
+@struct.dataclass
+class RunnerState:
+    params: Any
+    opt_state: Any
+    actors: Actors
+    key: jax.Array
+    update: jax.Array  # int32: updates done so far
+
+
+class Trainer(NamedTuple):
+    """`init(key) -> state`; `update(state) -> (state, metrics)` (one rollout and its learning);
+    `train(key) -> (state, metrics)` runs every update in one jittable call; `network` is the
+    flax module whose `step` method acts (for evaluation and diagnostics)."""
+
+    init: Callable[[jax.Array], RunnerState]
+    update: Callable[[RunnerState], tuple[RunnerState, dict]]
+    train: Callable[[jax.Array], tuple[RunnerState, dict]]
+    network: Any
+
+
+def make_optimizer(config: TrainConfig, make: Callable[..., optax.GradientTransformation]):
+    """Gradient clipping, then `make(learning_rate)`, the rate annealed linearly to 0 if asked."""
+    total = config.num_updates * config.num_epochs * config.num_minibatches
+    rate = (
+        optax.linear_schedule(config.learning_rate, 0.0, total)
+        if config.anneal_lr
+        else config.learning_rate
+    )
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), make(rate))
+
+
+def init_runner(key, network, optimizer, env, env_params, num_envs: int) -> RunnerState:
+    """Reset the envs and initialize the network on them (through its sequence path)."""
+    key, key_net, key_env = jax.random.split(key, 3)
+    carry = network.initialize_carry((num_envs,))
+    actors = reset_actors(key_env, env, env_params, carry, num_envs)
+    params = network.init(key_net, carry, actors.obs[None], actors.start[None])
+    return RunnerState(params, optimizer.init(params), actors, key, jnp.zeros((), jnp.int32))
+
+
+def run_epochs(key, params, opt_state, optimizer, loss_fn, per_step, carry, config: TrainConfig):
+    """`num_epochs` passes over a tape, each in `num_minibatches` minibatches of whole env
+    streams. `per_step` is a pytree of [T, B, ...] arrays; `loss_fn(params, carry, *per_step)`
+    sees a minibatch of it and the matching carries. Returns (params, opt_state, mean loss)."""
+
+    def learn_minibatch(state, minibatch):
+        params, opt_state = state
+        loss, grads = jax.value_and_grad(loss_fn)(params, *minibatch)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    def epoch(state, key):
+        per_step_mb, carry_mb = env_minibatches(key, per_step, carry, config.num_minibatches)
+        return jax.lax.scan(learn_minibatch, state, (carry_mb, *per_step_mb))
+
+    (params, opt_state), losses = jax.lax.scan(
+        epoch, (params, opt_state), jax.random.split(key, config.num_epochs)
+    )
+    return params, opt_state, jnp.mean(losses)
+
+
+def scan_updates(init, update, num_updates: int):
+    """`train(key)`: init, then every update, in one jittable function."""
+
+    def train(key: jax.Array):
+        return jax.lax.scan(lambda state, _: update(state), init(key), None, length=num_updates)
+
+    return train
+
+
+def episode_metrics(steps: Steps) -> dict[str, jax.Array]:
+    """Mean return of the episodes that ended in these steps (NaN if none did), their count, and
+    the mean value the acting pass estimated."""
+    count = jnp.sum(steps.episode_done)
+    total = jnp.sum(jnp.where(steps.episode_done, steps.episode_return, 0.0))
+    mean = jnp.where(count > 0, total / jnp.maximum(count, 1), jnp.nan)
+    return {"episode_return": mean, "episodes": count, "value": jnp.mean(steps.value)}

@@ -1,0 +1,48 @@
+"""The agent network: patch encoder, and the step path agreeing with the sequence path."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from baselines.networks import Agent, Encoder, patches
+
+
+def test_patches_equal_a_convolution_whose_kernel_is_its_stride():
+    x = jax.random.uniform(jax.random.key(0), (2, 8, 8, 3))
+    conv = nn.Conv(5, (4, 4), strides=4, padding="VALID")
+    params = conv.init(jax.random.key(1), x)
+    kernel, bias = params["params"]["kernel"], params["params"]["bias"]
+    via_patches = patches(x, 4) @ kernel.reshape(-1, 5) + bias
+    np.testing.assert_allclose(via_patches, conv.apply(params, x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_encoder_takes_any_power_of_two_frame(size):
+    frames = jnp.zeros((3, 2, size, size, 3), jnp.uint8)
+    params = Encoder(16).init(jax.random.key(0), frames)
+    assert Encoder(16).apply(params, frames).shape == (3, 2, 16)
+
+
+def test_encoder_rejects_other_frames():
+    with pytest.raises(ValueError, match="power of 2"):
+        Encoder(16).init(jax.random.key(0), jnp.zeros((2, 48, 48, 3), jnp.uint8))
+
+
+@pytest.mark.parametrize(("memory", "head"), [("gru", "q"), ("lru", "actor_critic"), ("none", "q")])
+def test_step_path_matches_sequence_path(memory, head):
+    agent = Agent(memory, 16, 5, head=head)
+    key_obs, key_start, key_init = jax.random.split(jax.random.key(0), 3)
+    obs = jax.random.randint(key_obs, (6, 3, 32, 32, 3), 0, 256).astype(jnp.uint8)
+    start = jax.random.bernoulli(key_start, 0.3, (6, 3)).at[0].set(True)
+    carry = agent.initialize_carry((3,))
+    params = agent.init(key_init, carry, obs, start)
+    _, sequence = agent.apply(params, carry, obs, start)
+
+    def one(carry, inputs):
+        return agent.apply(params, carry, *inputs, method=Agent.step)
+
+    _, stepped = jax.lax.scan(one, carry, (obs, start))
+    for a, b in zip(jax.tree.leaves(sequence), jax.tree.leaves(stepped), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
