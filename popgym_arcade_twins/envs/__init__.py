@@ -1,7 +1,7 @@
 """The games. `GAMES` is the table the registry generates ids from, in README order."""
 
-from popgym_arcade_twins.envs import cartpole, count_recall, minesweeper
+from popgym_arcade_twins.envs import battleship, cartpole, count_recall, minesweeper, navigator
 
-GAMES = (cartpole.GAME, count_recall.GAME, minesweeper.GAME)
+GAMES = (battleship.GAME, cartpole.GAME, count_recall.GAME, minesweeper.GAME, navigator.GAME)
 
 __all__ = ["GAMES"]
