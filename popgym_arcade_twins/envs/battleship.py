@@ -86,29 +86,52 @@ def make_params(config: Config) -> BattleShipParams:
     )
 
 
+def _shifted(cells: jax.Array, offset: int, axis: int) -> jax.Array:
+    """`cells` moved `offset` cells towards higher indices along `axis` (lower if negative),
+    with False shifted in."""
+    n = cells.shape[axis]
+    pads = [(max(offset, 0), max(-offset, 0)) if a == axis else (0, 0) for a in range(cells.ndim)]
+    start = max(-offset, 0)
+    return jax.lax.slice_in_dim(jnp.pad(cells, pads), start, start + n, axis=axis)
+
+
+def _run_fits(free: jax.Array, length: jax.Array, longest: int, axis: int) -> jax.Array:
+    """bool[n, n]: whether the `length` cells from each cell along `axis` are on the board and
+    free (`length` is traced, at most `longest`)."""
+    ahead = [_shifted(free, -i, axis) | (i >= length) for i in range(longest)]
+    return jnp.all(jnp.stack(ahead), axis=0)
+
+
+def _run_cells(first: jax.Array, length: jax.Array, longest: int, axis: int) -> jax.Array:
+    """bool[n, n]: the cells of runs of `length` cells along `axis` starting at `first`."""
+    behind = [_shifted(first, i, axis) & (i < length) for i in range(longest)]
+    return jnp.any(jnp.stack(behind), axis=0)
+
+
 def place_ships(bits: jax.Array, n: int, lengths: tuple[int, ...]) -> jax.Array:
     """int32[n, n]: 0 for water, k for a cell of the k-th ship placed (longest first).
 
     Each ship is uniform among the runs still free: every horizontal and vertical placement is
     enumerated as a bool[2, n, n] map of the runs that fit (by orientation and first cell), and one
     is drawn with one entry of `bits` (uint32[len(lengths)]). No rejection loop; `Config`
-    guarantees that a run always fits.
+    guarantees that a run always fits. A scan over the ships, so one ship's code is compiled.
     """
-    rows, cols = np.arange(n)[:, None], np.arange(n)[None, :]
-    ships = jnp.zeros((n, n), jnp.int32)
-    for k, length in enumerate(sorted(lengths, reverse=True), start=1):
-        free, span = ships == 0, n - length + 1
-        across = jnp.all(jnp.stack([free[:, i : i + span] for i in range(length)]), axis=0)
-        down = jnp.all(jnp.stack([free[i : i + span, :] for i in range(length)]), axis=0)
-        fits = jnp.stack(
-            [jnp.pad(across, ((0, 0), (0, n - span))), jnp.pad(down, ((0, n - span), (0, 0)))]
-        )
-        choice = board.sample_true(bits[k - 1], fits)
-        is_down, row, col = choice // (n * n), choice % (n * n) // n, choice % n
-        along = jnp.where(is_down, rows - row, cols - col)
-        in_line = jnp.where(is_down, cols == col, rows == row)
-        ships = jnp.where(in_line & (along >= 0) & (along < length), k, ships)
-    return ships
+    placements = np.arange(2 * n * n).reshape(2, n, n)
+    longest = max(lengths)
+
+    def place(ships, ship):
+        k, length, ship_bits = ship
+        fits = jnp.stack([_run_fits(ships == 0, length, longest, axis) for axis in (1, 0)])
+        first = placements == board.sample_true(ship_bits, fits)
+        cells = _run_cells(first[0], length, longest, 1) | _run_cells(first[1], length, longest, 0)
+        return jnp.where(cells, k, ships), None
+
+    ships = (
+        jnp.arange(1, len(lengths) + 1, dtype=jnp.int32),
+        jnp.array(sorted(lengths, reverse=True), jnp.int32),
+        bits,
+    )
+    return jax.lax.scan(place, jnp.zeros((n, n), jnp.int32), ships)[0]
 
 
 def reset(key: jax.Array, config: Config, params: BattleShipParams) -> State:

@@ -64,4 +64,5 @@ def sample_distinct(bits: jax.Array, num_cells: int) -> jax.Array:
 
 def cell_of(index: jax.Array, cols: int) -> jax.Array:
     """int32[2] (row, col) of a flat cell index on a board `cols` wide."""
-    return jnp.stack([index // cols, index % cols]).astype(jnp.int32)
+    index = jnp.asarray(index, jnp.int32)
+    return jnp.stack([jax.lax.div(index, cols), jax.lax.rem(index, cols)])
