@@ -5,7 +5,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from popgym_arcade_twins.render import Layout, canvas, color, font, pack, shapes, tiles, to_rgb
+from popgym_arcade_twins.render import (
+    Layout,
+    canvas,
+    color,
+    font,
+    pack,
+    shapes,
+    sprites,
+    tiles,
+    to_rgb,
+)
 from popgym_arcade_twins.render.card_grid import CardGrid
 
 GRID = shapes.pixel_grid(8, 8)  # pixel centres at 0.5, 1.5, ..., 7.5
@@ -131,3 +141,21 @@ def test_card_grid_places_slots_in_dealing_order():
     assert np.array_equal(slots[1], tiles.card(1, cell, cell))
     assert np.array_equal(slots[2], tiles.card_back(cell, cell))
     assert slots[3][0, 0] == color("cursor") and not (slots[1] == color("cursor")).any()
+
+
+def test_pawn_sprite_has_a_head_above_a_wider_base():
+    mask = sprites.raster(sprites.pawn, 20)
+    head_row, base_row = mask[6], mask[16]
+    assert head_row[9] and head_row[10] and not head_row[:5].any()  # head centred, narrow
+    assert base_row.sum() > head_row.sum() + 2 > 2
+    assert not mask[0].any() and not mask[:, 0].any() and not mask[:, -1].any()
+
+
+def test_with_sprite_appends_each_tile_with_the_sprite_painted_over():
+    atlas = np.stack([canvas.blank(8, 8, name) for name in ("red", "green")])
+    out = tiles.with_sprite(atlas, sprites.dot, "white")
+    assert out.shape == (4, 8, 8) and np.array_equal(out[:2], atlas)
+    painted = out[2:] == color("white")
+    assert painted.any() and np.array_equal(painted[0], painted[1])
+    assert np.array_equal(out[2][~painted[0]], atlas[0][~painted[0]])
+    assert not painted[:, -1].any() and not painted[:, :, -1].any()  # the grid line is kept

@@ -58,6 +58,12 @@ def mine(g):
     return shapes.disk(g, (0.5, 0.5), 0.26) | spikes
 
 
+def pawn(g):
+    """An avatar: a round head on a flared body."""
+    body = shapes.polygon(g, [(0.45, 0.4), (0.45, 0.6), (0.88, 0.8), (0.88, 0.2)])
+    return shapes.disk(g, (0.3, 0.5), 0.17) | body
+
+
 def outline(g):
     """A cursor: the border of the cell."""
     return shapes.frame(g, 0.0, 0.0, 1.0, 1.0, 0.12)

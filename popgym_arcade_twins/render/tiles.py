@@ -64,3 +64,12 @@ def with_cursor(atlas: np.ndarray) -> np.ndarray:
     mask = np.zeros(atlas.shape[1:3], bool)
     mask[: size - 1, : size - 1] = outline
     return np.concatenate([atlas, np.stack([canvas.paint(t, mask, "cursor") for t in atlas])])
+
+
+def with_sprite(atlas: np.ndarray, sprite: sprites.Sprite, fill: str) -> np.ndarray:
+    """The atlas of board cells, then each tile again with `sprite` painted over it (an avatar
+    standing on the cell): id + len(atlas) selects it."""
+    size = atlas.shape[1]
+    mask = np.zeros(atlas.shape[1:3], bool)
+    mask[: size - 1, : size - 1] = sprites.raster(sprite, size - 1)
+    return np.concatenate([atlas, np.stack([canvas.paint(t, mask, fill) for t in atlas])])

@@ -1,0 +1,143 @@
+"""BattleShip rules from hand-built states and scripted shots; placement over many keys; expert."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import popgym_arcade_twins as pat
+from popgym_arcade_twins.core import DOWN, FIRE, RIGHT
+from popgym_arcade_twins.envs import battleship
+from popgym_arcade_twins.envs.battleship import Config, State
+
+N = 8
+CONFIG = Config(board_size=N)
+PARAMS = battleship.make_params(CONFIG)
+# Two ships on a hand-built board: (0, 0)-(0, 1) and (2..4, 5).
+SHIP_CELLS = [(0, 0), (0, 1), (2, 5), (3, 5), (4, 5)]
+
+
+def _state(cursor=(0, 0), shots=(), num_repeats=0, ship_cells=SHIP_CELLS) -> State:
+    ships, shot = np.zeros((N, N), bool), np.zeros((N, N), bool)
+    for cell in ship_cells:
+        ships[cell] = True
+    for cell in shots:
+        shot[cell] = True
+    return State(
+        ships=jnp.asarray(ships),
+        shots=jnp.asarray(shot),
+        cursor=jnp.asarray(cursor, jnp.int32),
+        num_repeats=jnp.int32(num_repeats),
+        time=jnp.int32(0),
+    )
+
+
+def _play(state, actions):
+    rewards, flags = [], []
+    for action in actions:
+        state, reward, terminated = battleship.step(None, state, action, CONFIG, PARAMS)
+        rewards.append(float(reward))
+        flags.append(bool(terminated))
+    return state, rewards, flags
+
+
+def test_params_follow_the_board_size():
+    assert PARAMS.hit_reward == pytest.approx(1 / 12)
+    assert PARAMS.repeat_penalty == pytest.approx(1 / (N * N / 2))
+    assert (PARAMS.max_repeats, PARAMS.max_steps_in_episode) == (N * N // 2, 2 * N * N)
+
+
+@pytest.mark.parametrize("n", [8, 12])
+def test_placement_has_four_straight_ships_of_the_right_lengths_without_overlap(n):
+    keys = jax.random.split(jax.random.key(n), 400)
+    place = jax.jit(
+        jax.vmap(lambda key: battleship.place_ships(jax.random.bits(key, (4,)), n, (2, 3, 3, 4)))
+    )
+    boards = np.asarray(place(keys))
+    assert boards.shape == (400, n, n)
+    for ships in boards:
+        lengths = []
+        for k in range(1, 5):
+            rows, cols = np.nonzero(ships == k)
+            straight = len(set(rows)) == 1 or len(set(cols)) == 1
+            along = cols if len(set(rows)) == 1 else rows
+            assert straight and np.array_equal(
+                np.sort(along), np.arange(along.min(), along.max() + 1)
+            )
+            lengths.append(len(rows))
+        assert sorted(lengths) == [2, 3, 3, 4]  # an overlap would shorten a ship
+        assert np.count_nonzero(ships) == 12
+    assert len({b.tobytes() for b in boards}) == len(boards)  # placements come from the key
+
+
+def test_config_rejects_ships_that_may_not_fit():
+    with pytest.raises(ValueError, match="may not fit"):
+        Config(board_size=4)
+    with pytest.raises(ValueError, match="ship_lengths"):
+        Config(board_size=8, ship_lengths=(9,))
+
+
+def test_a_new_hit_pays_a_miss_pays_nothing_and_a_repeat_is_penalized():
+    state, rewards, flags = _play(_state(), [FIRE, FIRE, RIGHT, RIGHT, FIRE])
+    assert rewards == pytest.approx([1 / 12, -1 / 32, 0, 0, 0])  # hit, repeat, moves, miss
+    assert not any(flags)
+    assert int(state.num_repeats) == 1
+    assert np.array_equal(np.argwhere(np.asarray(state.shots)), [[0, 0], [0, 2]])
+
+
+def test_sinking_the_last_ship_cell_terminates():
+    state = _state(cursor=(4, 5), shots=SHIP_CELLS[:-1])
+    _, rewards, flags = _play(state, [FIRE])
+    assert rewards == pytest.approx([1 / 12]) and flags == [True]
+
+
+def test_the_repeat_that_reaches_the_limit_terminates_so_the_return_stays_above_minus_one():
+    state = _state(cursor=(7, 7), shots=[(7, 7)], num_repeats=PARAMS.max_repeats - 1)
+    _, rewards, flags = _play(state, [FIRE])
+    assert flags == [True] and rewards[0] < 0
+    assert PARAMS.max_repeats * PARAMS.repeat_penalty == pytest.approx(1.0)
+
+
+def test_cursor_moves_and_is_clamped():
+    state, _, _ = _play(_state(cursor=(7, 6)), [RIGHT, RIGHT, DOWN])
+    assert state.cursor.tolist() == [7, 7]
+
+
+def test_ships_are_never_drawn_and_the_pomdp_shows_only_the_marker_under_the_cursor():
+    mdp, pomdp, _ = pat.make_twins("BattleShipEasy", obs_size=64)
+    shots = [(0, 0), (0, 3), (2, 5)]  # hit, miss, hit
+    state = _state(cursor=(0, 3), shots=shots)
+    other_ships = _state(cursor=(0, 3), shots=shots, ship_cells=[(0, 0), (2, 5), (6, 6)])
+    only_cursor_shot = _state(cursor=(0, 3), shots=[(0, 3)])
+    unshot = _state(cursor=(0, 3))
+    board = mdp.renderer.grid.box.slices  # the HUD counts hits in both variants
+    draw = {env: jax.jit(env.draw) for env in (mdp, pomdp)}
+    frame = lambda env, s: np.asarray(draw[env](s))[board]
+    for env in (mdp, pomdp):  # an unshot ship looks like water
+        assert np.array_equal(frame(env, unshot), frame(env, _state(cursor=(0, 3), ship_cells=[])))
+        assert np.array_equal(frame(env, state), frame(env, other_ships))
+    assert np.array_equal(frame(pomdp, state), frame(pomdp, only_cursor_shot))
+    assert not np.array_equal(frame(pomdp, state), frame(pomdp, unshot))
+    assert not np.array_equal(frame(mdp, state), frame(mdp, only_cursor_shot))
+
+
+def test_expert_sinks_every_ship_without_repeats():
+    def episode(key):
+        state = battleship.reset(key, CONFIG, PARAMS)
+
+        def body(carry, _):
+            state, done = carry
+            action = battleship.expert(state, CONFIG, PARAMS)
+            after, reward, terminated = battleship.step(None, state, action, CONFIG, PARAMS)
+            state = jax.tree.map(lambda old, new: jnp.where(done, old, new), state, after)
+            return (state, done | terminated), (reward * ~done, done)
+
+        (state, done), (rewards, _) = jax.lax.scan(
+            body, (state, jnp.bool_(False)), None, PARAMS.max_steps_in_episode
+        )
+        return rewards, done, state.num_repeats
+
+    rewards, done, num_repeats = jax.jit(jax.vmap(episode))(jax.random.split(jax.random.key(0), 32))
+    assert bool(jnp.all(done)) and bool(jnp.all(num_repeats == 0))
+    assert np.allclose(np.asarray(rewards.sum(axis=1)), 1.0, atol=1e-5)
+    assert bool(jnp.all(rewards >= 0))
