@@ -70,7 +70,7 @@ def test_deck_is_two_shuffles_of_the_same_cards():
 def test_mdp_shows_the_dealt_grid_and_pomdp_does_not():
     mdp, pomdp, params = pat.make_twins("CountRecallEasy", obs_size=64)
     _, state = mdp.reset(jax.random.key(0), params)
-    grid = mdp.renderer.grid.box
+    grid = mdp.renderer.dealt_grid.grid.box
     board_color = np.asarray(pat.render.to_rgb(pat.render.color("board")))
     pomdp_grid = np.asarray(pomdp.draw(state))[grid.top : grid.bottom, grid.left : grid.right]
     mdp_grid = np.asarray(mdp.draw(state))[grid.top : grid.bottom, grid.left : grid.right]
