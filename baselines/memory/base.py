@@ -59,6 +59,23 @@ def resettable_scan(
     return jax.lax.associative_scan(resettable(combine), (elements, start))
 
 
+def carries_after(
+    absorb: Callable[[Carry, Element], Carry],
+    prefix: Element,
+    has_start: jax.Array,
+    carry: Carry,
+    initial: Carry,
+) -> Carry:
+    """The carry after each prefix of `resettable_scan`, leaves [N, *batch, ...]: the prefix
+    absorbed into the incoming carry, or into the initial one where a start lies in it."""
+    n = len(has_start)
+    return absorb(select(has_start, _repeat(initial, n), _repeat(carry, n)), prefix)
+
+
+def _repeat(tree: Any, length: int) -> Any:
+    return jax.tree.map(lambda a: jnp.broadcast_to(a, (length, *a.shape)), tree)
+
+
 def check_inputs(carry: Carry, x: jax.Array, start: jax.Array, *, has_time: bool) -> None:
     """Raise a ValueError naming the expected shapes when x, start and carry do not fit."""
     expected = (
@@ -79,10 +96,6 @@ def check_inputs(carry: Carry, x: jax.Array, start: jax.Array, *, has_time: bool
                 f"carry leaves must have shape [*batch, ...] with batch {list(batch_shape)} "
                 f"(from start); got a leaf of shape {list(leaf.shape)}"
             )
-
-
-def _repeat(tree: Any, length: int) -> Any:
-    return jax.tree.map(lambda a: jnp.broadcast_to(a, (length, *a.shape)), tree)
 
 
 class MemoryModel(nn.Module):
@@ -175,6 +188,5 @@ class Memoroid(MemoryModel):
         features = self.features(x)
         prefix, has_start = resettable_scan(self.combine, self.element(features), start)
         initial = self.initialize_carry(start.shape[1:])
-        first = select(has_start, _repeat(initial, len(start)), _repeat(carry, len(start)))
-        carries = self.absorb(first, prefix)
+        carries = carries_after(self.absorb, prefix, has_start, carry, initial)
         return jax.tree.map(lambda a: a[-1], carries), self.readout(carries, features)

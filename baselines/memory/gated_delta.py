@@ -4,9 +4,12 @@ Per head: k, q = l2normalize(silu(W x)), v = W_v x, beta = sigmoid(w_beta x) in 
 decay alpha = sigmoid(w_alpha x + 4) in (0, 1). The state S float32[*batch, heads, d, d] (d_v x d_k)
 follows S_t = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T and o_t = S_t q_t.
 
-The parallel path scans elements (A, B) = (alpha (I - beta k k^T), beta v k^T), combined as
-(A_i A_j, B_i A_j + B_j) (right multiplication). That costs O(d^3) per combine; the single step
-uses the O(d^2) error-correcting form S_t = alpha S + beta (v - alpha S k) k^T instead.
+As a memoroid the step is (A, B) = (alpha (I - beta k k^T), beta v k^T), combined as
+(A_i A_j, B_i A_j + B_j) (right multiplication). The single step uses the O(d^2)
+error-correcting form S_t = alpha S + beta (v - alpha S k) k^T instead of the O(d^3) product.
+The sequence path is chunked (the WY form): inside a chunk, with u_t = beta_t (v_t - alpha_t
+S_{t-1} k_t) so that S_t = alpha_t S_{t-1} + u_t k_t^T, the u_t solve one unit lower-triangular
+system, and each chunk becomes one (A, B) element for the scan across chunks.
 """
 
 from typing import Any, NamedTuple
@@ -15,17 +18,18 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from baselines.memory.base import Carry, Element, Memoroid
+from baselines.memory.base import Carry, Element
+from baselines.memory.chunked import ChunkedMemoroid, time_minor
 from baselines.memory.heads import head_size, merge_heads, split_heads
 
 
 class DeltaFeatures(NamedTuple):
-    """Per-step projections: q, k (unit norm), v f32[..., heads, d]; alpha, beta [..., heads]."""
+    """Per step: q, k (unit norm), v float32[..., heads, d]; log_alpha, beta [..., heads]."""
 
     q: jax.Array
     k: jax.Array
     v: jax.Array
-    alpha: jax.Array
+    log_alpha: jax.Array
     beta: jax.Array
 
 
@@ -49,7 +53,39 @@ def l2_normalize(x: jax.Array, eps: float = 1e-6) -> jax.Array:
     return x * jax.lax.rsqrt(jnp.sum(x * x, axis=-1, keepdims=True) + eps)
 
 
-class GatedDeltaNet(Memoroid):
+def _transpose(a: jax.Array) -> jax.Array:
+    return jnp.swapaxes(a, -1, -2)
+
+
+@jax.custom_vjp
+def unit_lower_inverse(n: jax.Array) -> jax.Array:
+    """(I + n)^-1 for strictly lower-triangular n float32[..., L, L], by forward substitution
+    row by row: T_t = e_t - sum_{s<t} n[t, s] T_s. (XLA's batched triangular_solve is ~50x
+    slower on CPU, and differentiating the loop would store L copies of T.)"""
+
+    def row(t: int, inverse: jax.Array) -> jax.Array:
+        solved = jnp.eye(n.shape[-1], dtype=n.dtype)[t] - jnp.einsum(
+            "...s,...sm->...m", n[..., t, :], inverse
+        )
+        return inverse.at[..., t, :].set(solved)
+
+    return jax.lax.fori_loop(0, n.shape[-1], row, jnp.zeros_like(n))
+
+
+def _inverse_forward(n: jax.Array) -> tuple[jax.Array, jax.Array]:
+    inverse = unit_lower_inverse(n)
+    return inverse, inverse
+
+
+def _inverse_backward(inverse: jax.Array, cotangent: jax.Array) -> tuple[jax.Array]:
+    # d(I + n)^-1 = -T dn T, so the cotangent of n is -T^T dT T^T.
+    return (-_transpose(inverse) @ cotangent @ _transpose(inverse),)
+
+
+unit_lower_inverse.defvjp(_inverse_forward, _inverse_backward)
+
+
+class GatedDeltaNet(ChunkedMemoroid):
     num_heads: int = 4
 
     def setup(self) -> None:
@@ -72,10 +108,12 @@ class GatedDeltaNet(Memoroid):
             for f in (self.query, self.key)
         )
         v = split_heads(self.value(x), self.num_heads)
-        return DeltaFeatures(q, k, v, jax.nn.sigmoid(self.alpha(x)), jax.nn.sigmoid(self.beta(x)))
+        beta = jax.nn.sigmoid(self.beta(x))
+        return DeltaFeatures(q, k, v, jax.nn.log_sigmoid(self.alpha(x)), beta)
 
     def element(self, features: Any) -> Element:
-        return delta_element(features.alpha, features.beta, features.k, features.v)
+        f = features
+        return delta_element(jnp.exp(f.log_alpha), f.beta, f.k, f.v)
 
     @staticmethod
     def combine(left: Element, right: Element) -> Element:
@@ -92,5 +130,44 @@ class GatedDeltaNet(Memoroid):
 
     def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
         f = self.features(x)
-        carry = delta_update(carry, f.alpha, f.beta, f.k, f.v)
+        carry = delta_update(carry, jnp.exp(f.log_alpha), f.beta, f.k, f.v)
         return carry, self.readout(carry, f)
+
+    def summarize(self, features: Any, start: jax.Array, valid: jax.Array) -> tuple[Element, Any]:
+        q, k, v = (time_minor(a, 1) for a in features[:3])  # [C, *batch, heads, L, d]
+        valid = time_minor(valid, 0)[..., None, :]  # [C, *batch, 1, L]
+        episode = time_minor(jnp.cumsum(start, axis=1), 0)[..., None, :]
+        # Padding steps are identities: alpha = 1, beta = 0.
+        beta = jnp.where(valid, time_minor(features.beta, 0), 0.0)
+        length = start.shape[1]
+        # reachable[t, s]: s <= t in the same episode. The log-decay is summed per episode (a
+        # masked matmul, not a cumsum), so no gradient crosses a start, not even rounding.
+        reachable = jnp.tril(jnp.ones((length, length), bool)) & (
+            episode[..., :, None] == episode[..., None, :]
+        )
+        log_alpha = jnp.where(valid, time_minor(features.log_alpha, 0), 0.0)
+        log_alpha = jnp.einsum("...ts,...s->...t", reachable, log_alpha)
+        # gamma_t: decay of the carry entering the chunk up to step t; decay[t, s]: of step s
+        # up to step t. Both are 0 across a start.
+        gamma = jnp.where(episode == 0, jnp.exp(log_alpha), 0.0)
+        decay = jnp.exp(
+            jnp.where(reachable, log_alpha[..., :, None] - log_alpha[..., None, :], -jnp.inf)
+        )
+        # (I + diag(beta) tril(decay * K K^T, -1)) [U0, W] = [diag(beta) V, diag(beta gamma) K]
+        inverse = unit_lower_inverse(beta[..., None] * jnp.tril(decay * (k @ _transpose(k)), -1))
+        u0 = inverse @ (beta[..., None] * v)
+        w = inverse @ ((beta * gamma)[..., None] * k)  # u_t = u0_t - S_0 w_t
+        to_end = decay[..., -1, :, None] * k  # decay[L - 1, s] k_s
+        eye = jnp.eye(k.shape[-1], dtype=k.dtype)
+        element = (
+            gamma[..., -1, None, None] * eye - _transpose(w) @ to_end,
+            _transpose(u0) @ to_end,
+        )
+        attention = decay * (q @ _transpose(k))  # [..., L (t), L (s)], causal
+        return element, (attention @ u0, gamma[..., None] * q - attention @ w)
+
+    def chunk_readout(self, before: Carry, intra: Any) -> jax.Array:
+        # o_t = sum_s attention[t, s] u_s + gamma_t S_0 q_t, with u_s = u0_s - S_0 w_s.
+        local, through_carry = intra
+        o = local + through_carry @ _transpose(before)  # [C, *batch, heads, L, d_v]
+        return self.out(merge_heads(jnp.moveaxis(o, -2, 1)))

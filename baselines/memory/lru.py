@@ -34,16 +34,17 @@ class LRU(DiagonalRecurrence):
         )
         b_init = nn.initializers.normal(1 / math.sqrt(2 * h))
         c_init = nn.initializers.normal(1 / math.sqrt(n))
-        self.b = self.param("B_re", b_init, (n, h)) + 1j * self.param("B_im", b_init, (n, h))
-        self.c = self.param("C_re", c_init, (h, n)) + 1j * self.param("C_im", c_init, (h, n))
+        self.b_re, self.b_im = (self.param(f"B_{part}", b_init, (n, h)) for part in ("re", "im"))
+        self.c_re, self.c_im = (self.param(f"C_{part}", c_init, (h, n)) for part in ("re", "im"))
         self.d = self.param("D", nn.initializers.normal(1.0), (h,))
 
     def features(self, x: jax.Array) -> jax.Array:
         return self.encoder(x)
 
     def element(self, features: Any) -> Element:
-        b = jnp.exp(self.gamma_log) * (features @ self.b.T)
+        # Real matmuls: half the work of promoting u to complex.
+        b = jnp.exp(self.gamma_log) * (features @ self.b_re.T + 1j * (features @ self.b_im.T))
         return jnp.broadcast_to(eigenvalues(self.nu, self.theta_log), b.shape), b
 
     def readout(self, carry: Carry, features: Any) -> jax.Array:
-        return (carry @ self.c.T).real + self.d * features
+        return carry.real @ self.c_re.T - carry.imag @ self.c_im.T + self.d * features

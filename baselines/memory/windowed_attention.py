@@ -22,7 +22,8 @@ from baselines.memory.heads import head_size, merge_heads, split_heads
 
 
 class WindowCache(NamedTuple):
-    """keys, values float32[*batch, window, heads, d]; valid bool[*batch, window]."""
+    """keys, values float32[*batch, window, heads, d], zero where not valid; valid bool[*batch,
+    window]."""
 
     keys: jax.Array
     values: jax.Array
@@ -115,7 +116,10 @@ class WindowedAttention(MemoryModel):
             kept = jax.lax.slice_in_dim(cache, 1, None, axis=slot)
             return jnp.concatenate([kept, jnp.expand_dims(new, slot)], axis=slot)
 
-        carry = jax.tree.map(push, carry, WindowCache(k, v, jnp.ones(x.shape[:-1], bool)))
+        keys, values, valid = jax.tree.map(
+            push, carry, WindowCache(k, v, jnp.ones(x.shape[:-1], bool))
+        )
+        carry = WindowCache(select(valid, keys, 0.0), select(valid, values, 0.0), valid)
         scores = jnp.einsum("...hd,...whd->...hw", q, carry.keys) + self.age_bias[:, ::-1]
         probs = masked_softmax(scores, carry.valid[..., None, :])
         out = jnp.einsum("...hw,...whd->...hd", probs, carry.values)
