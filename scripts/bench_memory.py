@@ -4,7 +4,8 @@ sequential (a lax.scan of the single step), one JSON line per model and mode.
     python scripts/bench_memory.py [--batch 64] [--seq 1024] [--hidden 128] [--models lru,gru]
 
 Compile and run seconds are separate; run_s is the median of --repeats calls, each timed after
-block_until_ready. gru has no parallel path, so it reports only `sequential`.
+block_until_ready (after one warm-up call); temp_gib is XLA's scratch memory for the program.
+gru has no parallel path, so it reports only `sequential`.
 """
 
 import argparse
@@ -20,6 +21,16 @@ from baselines.memory import MEMORY_MODELS, MemoryModel
 MODES = {"parallel": "__call__", "sequential": "sequential"}
 
 
+def model_names(text: str) -> list[str]:
+    names = text.split(",")
+    for name in names:
+        if name not in MEMORY_MODELS:
+            raise argparse.ArgumentTypeError(
+                f"unknown model {name!r}; valid: {', '.join(MEMORY_MODELS)}"
+            )
+    return names
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=64)
@@ -28,7 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--models",
-        type=lambda names: [n for n in names.split(",") if MEMORY_MODELS[n]],
+        type=model_names,
         default=list(MEMORY_MODELS),
         help="comma-separated names (default: all)",
     )
@@ -36,7 +47,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def bench(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array, repeats: int) -> dict:
-    """Seconds to compile and to run value_and_grad of mean(y^2) w.r.t. the parameters."""
+    """Seconds to compile and to run value_and_grad of mean(y^2) w.r.t. the parameters, and
+    the compiled program's scratch memory."""
     carry = model.initialize_carry(start.shape[1:])
     params = jax.jit(model.init)(jax.random.key(0), carry, (x[:1], start[:1]))
 
@@ -53,7 +65,12 @@ def bench(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array, repeats
         begin = time.perf_counter()
         jax.block_until_ready(step(params, carry, x, start))
         times.append(time.perf_counter() - begin)
-    return {"compile_s": round(compile_s, 3), "run_s": round(statistics.median(times), 4)}
+    temp_gib = step.memory_analysis().temp_size_in_bytes / 2**30
+    return {
+        "compile_s": round(compile_s, 3),
+        "run_s": round(statistics.median(times), 4),
+        "temp_gib": round(temp_gib, 3),
+    }
 
 
 def main() -> None:

@@ -14,15 +14,17 @@ Every model maps x float[T, *batch, d_in] -> y float[T, *batch, hidden_size]:
 | mingru             | h = (1-z) h + z g(h~); z, h~ from x   | log-space monoid | h f32[n]        |
 | lru                | h = lam h + gamma B u; Re(C h) + D u  | diagonal monoid  | h c64[n]        |
 | rtu                | h = lam h + gamma (W1 + i W2) x; tanh | diagonal monoid  | h c64[n/2]      |
-| linear_attention   | S += phi(k) v^T, z += phi(k)          | additive monoid  | S, z f32[H,d,*] |
-| gated_delta        | S = a S (I - b k k^T) + b v k^T       | matrix monoid    | S f32[H,d,d]    |
+| linear_attention   | S += phi(k) v^T, z += phi(k)          | chunked monoid   | S, z f32[H,d,*] |
+| gated_delta        | S = a S (I - b k k^T) + b v k^T       | chunked monoid   | S f32[H,d,d]    |
 | windowed_attention | softmax over the last W steps         | blocked mask     | W cached steps  |
 | belief_filter      | h = lam h + B x; |lam| = 1 allowed    | diagonal monoid  | h c64[n]        |
 | none               | MLP of the current input              | no recurrence    | dummy f32[0]    |
 
-n = hidden_size, lam = complex eigenvalues |lam| <= 1, H heads of size d = n / H. Every sequence
-path except gru's is parallel (an associative scan, or none needed) and must match
-`sequential`, a lax.scan of `step` that every model also has.
+n = hidden_size, lam = complex eigenvalues |lam| <= 1, H heads of size d = n / H. A monoid's
+sequence path is the resettable associative scan (base.py), per step or, for the d x d states,
+per chunk of steps (chunked.py). Every sequence path except gru's is parallel and must match
+`sequential`, a lax.scan of `step` that every model also has. On CPU `sequential` is often the
+faster one (scripts/bench_memory.py); the parallel paths are for accelerators.
 """
 
 import difflib

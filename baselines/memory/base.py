@@ -83,13 +83,13 @@ def check_inputs(carry: Carry, x: jax.Array, start: jax.Array, *, has_time: bool
         if has_time
         else "x float[*batch, d_in], start bool[*batch]"
     )
-    x, start = jnp.asarray(x), jnp.asarray(start)
-    if x.ndim < 1 + has_time or start.shape != x.shape[:-1] or start.dtype != jnp.bool_:
+    x_shape, start_shape, start_dtype = jnp.shape(x), jnp.shape(start), jnp.result_type(start)
+    if len(x_shape) < 1 + has_time or start_shape != x_shape[:-1] or start_dtype != jnp.bool_:
         raise ValueError(
-            f"expected {expected}; got x {x.dtype}{list(x.shape)}, "
-            f"start {start.dtype}{list(start.shape)}"
+            f"expected {expected}; got x {jnp.result_type(x)}{list(x_shape)}, "
+            f"start {start_dtype}{list(start_shape)}"
         )
-    batch_shape = start.shape[1:] if has_time else start.shape
+    batch_shape = start_shape[1:] if has_time else start_shape
     for leaf in jax.tree.leaves(carry):
         if leaf.shape[: len(batch_shape)] != batch_shape:
             raise ValueError(
@@ -153,12 +153,14 @@ class Memoroid(MemoryModel):
     `absorb(carry, element)` (the carry after the steps an element summarizes: the monoid acting
     on carries, absorb(absorb(c, a), b) = absorb(c, combine(a, b))) and `readout(carry,
     features)`. No identity element is needed: the start flag is folded into the combine, and
-    the incoming carry enters as the leftmost element through `absorb`.
+    the incoming carry enters as the leftmost element through `absorb`. The parallel path keeps
+    one carry per step; `chunked.ChunkedMemoroid` keeps one per chunk, for costly elements.
     """
 
     is_parallel: ClassVar[bool] = True
 
     def features(self, x: jax.Array) -> Any:
+        """Per-step projections shared by `element` and `readout` (default: x itself)."""
         return x
 
     def element(self, features: Any) -> Element:

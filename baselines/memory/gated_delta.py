@@ -146,12 +146,12 @@ class GatedDeltaNet(ChunkedMemoroid):
             episode[..., :, None] == episode[..., None, :]
         )
         log_alpha = jnp.where(valid, time_minor(features.log_alpha, 0), 0.0)
-        log_alpha = jnp.einsum("...ts,...s->...t", reachable, log_alpha)
+        log_decay = jnp.einsum("...ts,...s->...t", reachable, log_alpha)  # sum over the episode
         # gamma_t: decay of the carry entering the chunk up to step t; decay[t, s]: of step s
         # up to step t. Both are 0 across a start.
-        gamma = jnp.where(episode == 0, jnp.exp(log_alpha), 0.0)
+        gamma = jnp.where(episode == 0, jnp.exp(log_decay), 0.0)
         decay = jnp.exp(
-            jnp.where(reachable, log_alpha[..., :, None] - log_alpha[..., None, :], -jnp.inf)
+            jnp.where(reachable, log_decay[..., :, None] - log_decay[..., None, :], -jnp.inf)
         )
         # (I + diag(beta) tril(decay * K K^T, -1)) [U0, W] = [diag(beta) V, diag(beta gamma) K]
         inverse = unit_lower_inverse(beta[..., None] * jnp.tril(decay * (k @ _transpose(k)), -1))

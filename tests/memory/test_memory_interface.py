@@ -96,6 +96,8 @@ def test_wrong_input_rank_says_what_was_expected(model, params):
     carry = model.initialize_carry((2,))
     with pytest.raises(ValueError, match=r"expected x float\[T, \*batch, d_in\]"):
         model.apply(params, carry, (np.zeros((7, D_IN)), np.zeros((7, 2), bool)))
+    with pytest.raises(ValueError, match=r"expected x float\[\*batch, d_in\]"):
+        model.apply(params, carry, (np.zeros((2, D_IN)), np.zeros((2, 1), bool)), method="step")
     with pytest.raises(ValueError, match=r"carry leaves must have shape \[\*batch, ...\]"):
         model.apply(params, carry, (np.zeros((7, 3, D_IN)), np.zeros((7, 3), bool)))
 
@@ -106,6 +108,7 @@ def test_wrong_input_rank_says_what_was_expected(model, params):
         ("rtu", {"hidden_size": 15}, "must be even"),
         ("gated_delta", {"hidden_size": 10, "num_heads": 4}, "multiple of num_heads"),
         ("windowed_attention", {"hidden_size": 8, "window": 0}, "window must be >= 1"),
+        ("linear_attention", {"hidden_size": 8, "chunk_size": 0}, "chunk_size must be >= 1"),
     ],
 )
 def test_bad_config_is_a_clear_error(name, config, message):

@@ -12,6 +12,7 @@ import pytest
 
 from baselines.memory import MEMORY_MODELS, MemoryModel
 from baselines.memory.diagonal import eigenvalues
+from tests.memory.memory_utils import jit
 
 CLASSES, DELAY, BATCH, STEPS = 4, 20, 64, 200
 
@@ -57,15 +58,15 @@ def train(name: str):
         updates, opt_state = optimizer.update(grads, opt_state)
         return (optax.apply_updates(params, updates), opt_state), accuracy
 
-    def run(key):
-        init_key, train_key = jax.random.split(key)
-        params = net.init(init_key, *copy_batch(init_key)[:2])
+    def run(params, key):
         state = (params, optimizer.init(params))
-        (trained, _), accuracy = jax.lax.scan(update, state, jax.random.split(train_key, STEPS))
-        return params, trained, accuracy[-20:].mean()
+        (trained, _), accuracy = jax.lax.scan(update, state, jax.random.split(key, STEPS))
+        return trained, accuracy[-20:].mean()
 
-    # Training loops run long enough that the default -O2 pays for its slower compile.
-    return jax.jit(run)(jax.random.key(0))
+    init_key, train_key = jax.random.split(jax.random.key(0))
+    params = jit(net.init)(init_key, *copy_batch(init_key)[:2])
+    # The training loop runs long enough that the default -O2 pays for its slower compile.
+    return params, *jax.jit(run)(params, train_key)
 
 
 def test_copy_task_needs_memory(name):
