@@ -68,7 +68,8 @@ def test_parallel_matches_sequential_and_chunks(model, params):
 
 
 def test_gradients_finite_over_1000_steps(model, params):
-    x, start = random_inputs(5, (1000, 2), start_rate=0.005)
+    """Through one 1,000-step episode, the longest path a gradient can take."""
+    x, start = random_inputs(5, (1000, 2))
     loss = lambda p: jnp.mean(model.apply(p, model.initialize_carry((2,)), (x, start))[1] ** 2)
     grads = jit(jax.grad(loss))(params)
     leaves = jax.tree.leaves(grads)

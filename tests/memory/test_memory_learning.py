@@ -65,8 +65,7 @@ def train(name: str):
 
     init_key, train_key = jax.random.split(jax.random.key(0))
     params = jit(net.init)(init_key, *copy_batch(init_key)[:2])
-    # The training loop runs long enough that the default -O2 pays for its slower compile.
-    return params, *jax.jit(run)(params, train_key)
+    return params, *jit(run, level=1)(params, train_key)
 
 
 def test_copy_task_needs_memory(name):
