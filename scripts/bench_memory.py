@@ -1,7 +1,9 @@
 """Benchmark the memory models: forward + backward time of the sequence path, parallel versus
 sequential (a lax.scan of the single step), one JSON line per model and mode.
 
-    python scripts/bench_memory.py [--batch 64] [--seq 1024] [--hidden 128] [--models lru,gru]
+    python -m scripts.bench_memory [--batch 64] [--seq 1024] [--hidden 128] [--models lru,gru]
+
+(from the repository root; `python scripts/bench_memory.py` once the package is installed).
 
 Compile and run seconds are separate; run_s is the median of --repeats calls, each timed after
 block_until_ready (after one warm-up call); temp_gib is XLA's scratch memory for the program.

@@ -12,6 +12,7 @@ S_{t-1} k_t) so that S_t = alpha_t S_{t-1} + u_t k_t^T, the u_t solve one unit l
 system, and each chunk becomes one (A, B) element for the scan across chunks.
 """
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -98,7 +99,7 @@ class GatedDeltaNet(ChunkedMemoroid):
         self.out = nn.Dense(self.hidden_size)
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> Carry:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         d = head_size("gated_delta", self.hidden_size, self.num_heads)
         return jnp.zeros((*batch_shape, self.num_heads, d, d))
 

@@ -3,6 +3,8 @@
 h float32[*batch, hidden] starts at 0; y_t = h_t.
 """
 
+from collections.abc import Sequence
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -15,7 +17,7 @@ class GRU(MemoryModel):
         self.gru = nn.GRUCell(features=self.hidden_size)
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> Carry:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         return jnp.zeros((*batch_shape, self.hidden_size))
 
     def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:

@@ -6,6 +6,7 @@ The carry (S, z) is float32[*batch, heads, d, d] and [*batch, heads, d]; the com
 The sequence path is chunked: causal attention inside a chunk, the additive scan across chunks.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -33,7 +34,7 @@ class LinearAttention(ChunkedMemoroid):
         self.out = nn.Dense(self.hidden_size)
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> Carry:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         d = head_size("linear_attention", self.hidden_size, self.num_heads)
         lead = (*batch_shape, self.num_heads)
         return jnp.zeros((*lead, d, d)), jnp.zeros((*lead, d))

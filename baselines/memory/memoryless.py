@@ -3,6 +3,8 @@
 The carry is a dummy float32[*batch, 0] so the model fits the same interface.
 """
 
+from collections.abc import Sequence
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -17,7 +19,7 @@ class Memoryless(MemoryModel):
         self.mlp = nn.Sequential([nn.Dense(self.hidden_size), nn.relu, nn.Dense(self.hidden_size)])
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> Carry:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         return jnp.zeros((*batch_shape, 0))
 
     def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:

@@ -6,6 +6,7 @@ Elements are logs (d, l) = (log(1 - z), log(z h~)), combined as
 (d_i + d_j, logaddexp(d_j + l_i, l_j)); the carry stays in linear space, so no -inf appears.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -26,7 +27,7 @@ class MinGRU(Memoroid):
         self.candidate = nn.Dense(self.hidden_size)
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> Carry:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         return jnp.zeros((*batch_shape, self.hidden_size))
 
     def element(self, features: Any) -> Element:

@@ -11,6 +11,7 @@ a mask (in the window, same episode, valid), so work and memory are O(T * window
 """
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import flax.linen as nn
@@ -97,7 +98,7 @@ class WindowedAttention(MemoryModel):
         self.age_bias = self.param("age_bias", nn.initializers.zeros, (self.num_heads, self.window))
 
     @nn.nowrap
-    def initialize_carry(self, batch_shape) -> WindowCache:
+    def initialize_carry(self, batch_shape: Sequence[int]) -> WindowCache:
         d = head_size("windowed_attention", self.hidden_size, self.num_heads)
         lead = (*batch_shape, self.window)
         zeros = jnp.zeros((*lead, self.num_heads, d))

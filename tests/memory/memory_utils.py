@@ -22,8 +22,8 @@ def jit(fun, level: int = 0):
     return jax.jit(fun, compiler_options={"xla_backend_optimization_level": level})
 
 
-def small_model(name: str, hidden_size: int = HIDDEN) -> MemoryModel:
-    return MEMORY_MODELS[name](hidden_size=hidden_size, **OVERRIDES.get(name, {}))
+def small_model(name: str) -> MemoryModel:
+    return MEMORY_MODELS[name](hidden_size=HIDDEN, **OVERRIDES.get(name, {}))
 
 
 def random_inputs(seed: int, shape: tuple[int, ...], start_rate: float = 0.0):
