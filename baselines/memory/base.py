@@ -1,0 +1,194 @@
+"""The memory-model interface and the resettable associative scan (the memoroid core).
+
+Shapes used throughout:
+- sequence path: x float[T, *batch, d_in], start bool[T, *batch] -> y float[T, *batch, hidden_size];
+- single-step path: x float[*batch, d_in], start bool[*batch] -> y float[*batch, hidden_size];
+- a carry is a pytree whose leaves have shape [*batch, ...].
+
+`start[t]` marks the first step of an episode: the carry is replaced by `initialize_carry` before
+step t is consumed, so nothing flows across an episode boundary, forwards or backwards.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+Carry = Any
+Element = Any
+Combine = Callable[[Element, Element], Element]
+
+
+def select(flag: jax.Array, on_true: Any, on_false: Any) -> Any:
+    """Leafwise `where(flag, on_true, on_false)`, with bool[*lead] `flag` broadcast over the
+    trailing axes of each leaf (leaves have shape [*lead, ...])."""
+
+    def pick(a: jax.Array, b: jax.Array) -> jax.Array:
+        mask = flag.reshape(flag.shape + (1,) * (max(jnp.ndim(a), jnp.ndim(b)) - flag.ndim))
+        return jnp.where(mask, a, b)
+
+    return jax.tree.map(pick, on_true, on_false)
+
+
+def resettable(combine: Combine) -> Combine:
+    """Lift an associative `combine` to pairs (element, has_start).
+
+    `has_start` says that a start lies in the span the element summarizes. A start on the right
+    forgets everything on the left: (e_l, c_l) o (e_r, c_r) = (c_r ? e_r : e_l o e_r, c_l | c_r).
+    This is associative whenever `combine` is (checked by test), so resets cost one select per
+    combine and no model handles them itself.
+    """
+
+    def combined(left: tuple[Element, jax.Array], right: tuple[Element, jax.Array]):
+        (e_left, c_left), (e_right, c_right) = left, right
+        return select(c_right, e_right, combine(e_left, e_right)), c_left | c_right
+
+    return combined
+
+
+def resettable_scan(
+    combine: Combine, elements: Element, start: jax.Array
+) -> tuple[Element, jax.Array]:
+    """Inclusive prefix scan over axis 0 that restarts at every `start`.
+
+    Returns (prefix, has_start): prefix[t] summarizes steps (last start <= t)..t, or 0..t when
+    has_start[t] is False, in which case the incoming carry must still be folded in on the left.
+    """
+    return jax.lax.associative_scan(resettable(combine), (elements, start))
+
+
+def carries_after(
+    absorb: Callable[[Carry, Element], Carry],
+    prefix: Element,
+    has_start: jax.Array,
+    carry: Carry,
+    initial: Carry,
+) -> Carry:
+    """The carry after each prefix of `resettable_scan`, leaves [N, *batch, ...]: the prefix
+    absorbed into the incoming carry, or into the initial one where a start lies in it."""
+    n = len(has_start)
+    return absorb(select(has_start, _repeat(initial, n), _repeat(carry, n)), prefix)
+
+
+def _repeat(tree: Any, length: int) -> Any:
+    return jax.tree.map(lambda a: jnp.broadcast_to(a, (length, *a.shape)), tree)
+
+
+def check_inputs(carry: Carry, x: jax.Array, start: jax.Array, *, has_time: bool) -> None:
+    """Raise a ValueError naming the expected shapes when x, start and carry do not fit."""
+    expected = (
+        "x float[T, *batch, d_in], start bool[T, *batch]"
+        if has_time
+        else "x float[*batch, d_in], start bool[*batch]"
+    )
+    x_shape, start_shape, start_dtype = jnp.shape(x), jnp.shape(start), jnp.result_type(start)
+    if len(x_shape) < 1 + has_time or start_shape != x_shape[:-1] or start_dtype != jnp.bool_:
+        raise ValueError(
+            f"expected {expected}; got x {jnp.result_type(x)}{list(x_shape)}, "
+            f"start {start_dtype}{list(start_shape)}"
+        )
+    batch_shape = start_shape[1:] if has_time else start_shape
+    for leaf in jax.tree.leaves(carry):
+        if leaf.shape[: len(batch_shape)] != batch_shape:
+            raise ValueError(
+                f"carry leaves must have shape [*batch, ...] with batch {list(batch_shape)} "
+                f"(from start); got a leaf of shape {list(leaf.shape)}"
+            )
+
+
+class MemoryModel(nn.Module):
+    """A recurrent memory: d_in -> hidden_size, resettable by `start` flags.
+
+    Subclasses give `initialize_carry` and `cell` (one step, no reset). The sequence path
+    `__call__` defaults to `sequential`, a lax.scan of `step`; parallel models override it and
+    must agree with `sequential` (tested).
+    """
+
+    hidden_size: int
+    is_parallel: ClassVar[bool] = False
+
+    @nn.nowrap
+    def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
+        """The carry at the start of an episode, leaves of shape [*batch_shape, ...]."""
+        raise NotImplementedError
+
+    def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
+        """One step from a carry that is already reset: x [*batch, d_in] -> y [*batch, hidden]."""
+        raise NotImplementedError
+
+    def step(self, carry: Carry, inputs: tuple[jax.Array, jax.Array]) -> tuple[Carry, jax.Array]:
+        """Single-step path (acting): inputs = (x [*batch, d_in], start [*batch])."""
+        x, start = inputs
+        check_inputs(carry, x, start, has_time=False)
+        carry = select(start, self.initialize_carry(start.shape), carry)
+        return self.cell(carry, x)
+
+    def sequential(
+        self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
+    ) -> tuple[Carry, jax.Array]:
+        """Sequence path as a lax.scan of `step`: the reference every parallel path must match."""
+        x, start = inputs
+        check_inputs(carry, x, start, has_time=True)
+        scan = nn.scan(
+            lambda module, c, xs: module.step(c, xs),
+            variable_broadcast="params",
+            split_rngs={"params": False},
+        )
+        return scan(self, carry, (x, start))
+
+    def __call__(
+        self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
+    ) -> tuple[Carry, jax.Array]:
+        """Sequence path (training): inputs = (x [T, *batch, d_in], start [T, *batch])."""
+        return self.sequential(carry, inputs)
+
+
+class Memoroid(MemoryModel):
+    """A memory whose update is an associative combine, run as a resettable parallel scan.
+
+    A subclass gives, per step, `features(x)` (projections shared by element and readout),
+    `element(features)` (the step as a monoid element), the associative `combine(left, right)`,
+    `absorb(carry, element)` (the carry after the steps an element summarizes: the monoid acting
+    on carries, absorb(absorb(c, a), b) = absorb(c, combine(a, b))) and `readout(carry,
+    features)`. No identity element is needed: the start flag is folded into the combine, and
+    the incoming carry enters as the leftmost element through `absorb`. The parallel path keeps
+    one carry per step; `chunked.ChunkedMemoroid` keeps one per chunk, for costly elements.
+    """
+
+    is_parallel: ClassVar[bool] = True
+
+    def features(self, x: jax.Array) -> Any:
+        """Per-step projections shared by `element` and `readout` (default: x itself)."""
+        return x
+
+    def element(self, features: Any) -> Element:
+        raise NotImplementedError
+
+    @staticmethod
+    def combine(left: Element, right: Element) -> Element:
+        raise NotImplementedError
+
+    @staticmethod
+    def absorb(carry: Carry, element: Element) -> Carry:
+        raise NotImplementedError
+
+    def readout(self, carry: Carry, features: Any) -> jax.Array:
+        raise NotImplementedError
+
+    def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
+        features = self.features(x)
+        carry = self.absorb(carry, self.element(features))
+        return carry, self.readout(carry, features)
+
+    def __call__(
+        self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
+    ) -> tuple[Carry, jax.Array]:
+        x, start = inputs
+        check_inputs(carry, x, start, has_time=True)
+        features = self.features(x)
+        prefix, has_start = resettable_scan(self.combine, self.element(features), start)
+        initial = self.initialize_carry(start.shape[1:])
+        carries = carries_after(self.absorb, prefix, has_start, carry, initial)
+        return jax.tree.map(lambda a: a[-1], carries), self.readout(carries, features)

@@ -1,0 +1,93 @@
+"""Benchmark the memory models: forward + backward time of the sequence path, parallel versus
+sequential (a lax.scan of the single step), one JSON line per model and mode.
+
+    python -m scripts.bench_memory [--batch 64] [--seq 1024] [--hidden 128] [--models lru,gru]
+
+(from the repository root; `python scripts/bench_memory.py` once the package is installed).
+
+Compile and run seconds are separate; run_s is the median of --repeats calls, each timed after
+block_until_ready (after one warm-up call); temp_gib is XLA's scratch memory for the program.
+gru has no parallel path, so it reports only `sequential`.
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+
+from baselines.memory import MEMORY_MODELS, MemoryModel
+
+MODES = {"parallel": "__call__", "sequential": "sequential"}
+
+
+def model_names(text: str) -> list[str]:
+    names = text.split(",")
+    for name in names:
+        if name not in MEMORY_MODELS:
+            raise argparse.ArgumentTypeError(
+                f"unknown model {name!r}; valid: {', '.join(MEMORY_MODELS)}"
+            )
+    return names
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seq", type=int, default=1024)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--models",
+        type=model_names,
+        default=list(MEMORY_MODELS),
+        help="comma-separated names (default: all)",
+    )
+    return parser.parse_args()
+
+
+def bench(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array, repeats: int) -> dict:
+    """Seconds to compile and to run value_and_grad of mean(y^2) w.r.t. the parameters, and
+    the compiled program's scratch memory."""
+    carry = model.initialize_carry(start.shape[1:])
+    params = jax.jit(model.init)(jax.random.key(0), carry, (x[:1], start[:1]))
+
+    def loss(params, carry, x, start):
+        _, y = model.apply(params, carry, (x, start), method=MODES[mode])
+        return jnp.mean(y**2)
+
+    begin = time.perf_counter()
+    step = jax.jit(jax.value_and_grad(loss)).lower(params, carry, x, start).compile()
+    compile_s = time.perf_counter() - begin
+    jax.block_until_ready(step(params, carry, x, start))  # warm-up
+    times = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        jax.block_until_ready(step(params, carry, x, start))
+        times.append(time.perf_counter() - begin)
+    temp_gib = step.memory_analysis().temp_size_in_bytes / 2**30
+    return {
+        "compile_s": round(compile_s, 3),
+        "run_s": round(statistics.median(times), 4),
+        "temp_gib": round(temp_gib, 3),
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    key_x, key_start = jax.random.split(jax.random.key(0))
+    x = jax.random.normal(key_x, (args.seq, args.batch, args.hidden))
+    # Episodes of ~100 steps, so that resets are exercised.
+    start = jax.random.bernoulli(key_start, 0.01, (args.seq, args.batch)).at[0].set(True)
+    for name in args.models:
+        model = MEMORY_MODELS[name](hidden_size=args.hidden)
+        for mode in MODES if model.is_parallel else ["sequential"]:
+            record = {"model": name, "mode": mode, "batch": args.batch, "seq": args.seq}
+            record |= {"hidden": args.hidden, "device": jax.devices()[0].device_kind}
+            print(json.dumps(record | bench(model, mode, x, start, args.repeats)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
