@@ -1,12 +1,12 @@
 """The agent network: encoder -> memory -> heads, with a skip connection around the memory.
 
-Frames uint8[..., S, S, 3] are converted to float once and encoded by patch layers whose number
-follows S (4 x 4 patches, then 2 x 2 merges down to 8 x 8), so one definition serves every frame
-size. A patch layer is a convolution whose kernel equals its stride, computed as a reshape and a
-matmul: on XLA:CPU a convolution's weight gradient inside a loop (every training step here runs in
-`lax.scan`) is 20-50x slower than the same matmul. Vector observations (probe tasks) go through a
-dense layer instead. The head sees both the memory output and the encoder features, so a policy
-may bypass memory.
+Frames [..., S, S, 3] (uint8, or float with the same 0-255 scale, which lets diagnostics take
+gradients with respect to pixels) are scaled to [0, 1] once and encoded by patch layers whose
+number follows S (4 x 4 patches, then 2 x 2 merges down to 8 x 8), so one definition serves every
+frame size. A patch layer is a convolution whose kernel equals its stride, computed as a reshape
+and a matmul: on XLA:CPU a convolution's weight gradient inside a loop (every training step here
+runs in `lax.scan`) is 20-50x slower than the same matmul. The head sees both the memory output
+and the encoder features, so a policy may bypass memory.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from baselines.memory import MEMORY_MODELS
+from popgym_arcade_twins.harness import Policy
 
 
 def patches(x: jax.Array, size: int) -> jax.Array:
@@ -28,18 +29,17 @@ def patches(x: jax.Array, size: int) -> jax.Array:
 
 
 class Encoder(nn.Module):
-    """[..., S, S, 3] uint8 frames or [..., d] float vectors -> [..., features]."""
+    """Frames [..., S, S, 3], pixel values 0-255 (uint8 or float) -> [..., features]."""
 
     features: int
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
-        if obs.dtype != jnp.uint8:
-            return nn.relu(nn.Dense(self.features)(obs.astype(jnp.float32)))
-        size = obs.shape[-2]
+        size = obs.shape[-2] if obs.ndim >= 3 else 0
         if obs.shape[-3:] != (size, size, 3) or size < 32 or size & (size - 1):
             raise ValueError(
-                f"expected frames uint8[..., S, S, 3], S a power of 2 >= 32; got {obs.shape}"
+                f"expected frames [..., S, S, 3] (uint8, or float 0-255), S a power of 2 >= 32; "
+                f"got {obs.dtype}{list(obs.shape)}"
             )
         lead = obs.shape[:-3]
         x = obs.reshape(-1, size, size, 3).astype(jnp.float32) / 255.0
@@ -97,3 +97,13 @@ class Agent(nn.Module):
         features = self.encoder(obs)
         carry, remembered = self.memory_model.step(carry, (features, start))
         return carry, self._heads(features, remembered)
+
+
+def as_policy(agent: Agent) -> Policy:
+    """The harness's view of an agent: its single-step path, returning Q-values or logits."""
+
+    def apply(params, carry, obs: jax.Array, start: jax.Array):
+        carry, outputs = agent.apply(params, carry, obs, start, method=Agent.step)
+        return carry, outputs if agent.head == "q" else outputs[0]
+
+    return Policy(apply, agent.initialize_carry)
