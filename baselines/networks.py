@@ -1,14 +1,14 @@
 """The agent network: encoder -> memory -> heads, with a skip connection around the memory.
 
 Frames [..., S, S, 3] (uint8, or float on the same 0-255 scale, which lets diagnostics take
-gradients with respect to pixels) are converted to float once, averaged down to 64 x 64 (every game lays
-its frame out on a 64-unit logical grid, so this keeps nearly all the information and cuts the
-encoder's cost by (S/64)^2), then encoded by 4 x 4 patches and 2 x 2 merges down to 8 x 8, so one
-definition serves every frame size. A patch layer is a convolution whose kernel equals its
-stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight gradient inside a
-loop (every training step here runs in `lax.scan`) is 20-50x slower than the same matmul. With
-`pixels=False`, vector observations go through a dense layer instead. The head sees both the memory output
-and the encoder features, so a policy may bypass memory.
+gradients with respect to pixels) are converted to float once and averaged down to 64 x 64:
+every game lays its frame out on a 64-unit logical grid, so this keeps nearly all the
+information and cuts the encoder's cost by (S/64)^2. Then 4 x 4 patches and 2 x 2 merges down to
+8 x 8, so one definition serves every frame size. A patch layer is a convolution whose kernel
+equals its stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight
+gradient inside a loop (every training step here runs in `lax.scan`) is 20-50x slower than the
+same matmul. With `pixels=False`, vector observations go through a dense layer instead. The head
+sees both the memory output and the encoder features, so a policy may bypass memory.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from baselines.sweep import SALIENCY_TIMES  # noqa: E402
-from popgym_arcade_twins.harness import Estimate, GapBias  # noqa: E402
+from baselines.sweep import SALIENCY_TIMES
+from popgym_arcade_twins.harness import Estimate, GapBias
 
 
 def write_figures(records: Sequence[dict], rows: Sequence[GapBias], out_dir: Path) -> None:
@@ -103,7 +103,9 @@ def _training(records: Sequence[dict], env_ids: list[str]):
         for r in records:
             if r["env_id"] == env_id:
                 curves = np.array(r["train_return"], dtype=float)  # None -> nan
-                ax.plot(r["train_env_steps"], np.nanmean(curves, 0), label=r["cell"].split("/", 1)[1])
+                ax.plot(
+                    r["train_env_steps"], np.nanmean(curves, 0), label=r["cell"].split("/", 1)[1]
+                )
         ax.set_title(env_id)
         ax.set_xlabel("env steps per seed")
         ax.set_ylabel("training return")

@@ -89,9 +89,9 @@ def evaluate(
         key, key_act, key_step = jax.random.split(loop.key, 3)
         carry, scores = policy.apply(params, loop.carry, loop.obs, loop.start)
         action = choose_actions(key_act, scores, greedy)
-        obs, state, reward, terminated, truncated, _ = jax.vmap(
-            env.step, in_axes=(0, 0, 0, None)
-        )(jax.random.split(key_step, num_episodes), loop.state, action, env_params)
+        obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+            jax.random.split(key_step, num_episodes), loop.state, action, env_params
+        )
         done = terminated | truncated
         returns = loop.returns + jnp.where(loop.finished, 0.0, reward)
         return Loop(key, obs, state, carry, done, returns, loop.finished | done)

@@ -76,7 +76,7 @@ class LegacyStepWrapper(Wrapper):
 
 
 def noise_frame(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-    """uint8 frame of `shape` whose pixels are uniform over 0-255: no game draws anything like it."""
+    """uint8 frame of `shape`, pixels uniform over 0-255: no game draws anything like it."""
     return jax.random.bits(key, shape, jnp.uint8)
 
 

@@ -18,17 +18,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from pathlib import Path
 
-# XLA:CPU's concurrency-optimized scheduler deadlocks some of these programs (GRU training with
-# two or more seeds vmapped: all threads idle, the result never ready); this turns it off.
-_WORKAROUND = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
-if _WORKAROUND not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_WORKAROUND}".strip()
+import jax
 
-import jax  # noqa: E402
-
-from baselines.report import write_report  # noqa: E402
-from baselines.sweep import TINY, SweepConfig, run_sweep  # noqa: E402
+from baselines.report import write_report
+from baselines.sweep import TINY, SweepConfig, run_sweep
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,7 +69,9 @@ def config_from(args: argparse.Namespace) -> SweepConfig:
 
 
 def is_multi_process(args: argparse.Namespace) -> bool:
-    launched = any(int(os.environ.get(v, "1")) > 1 for v in ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE"))
+    launched = any(
+        int(os.environ.get(v, "1")) > 1 for v in ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE")
+    )
     return launched or args.coordinator_address is not None
 
 
@@ -87,7 +84,7 @@ def main() -> None:
     records = run_sweep(config, out, progress=not args.no_progress)
     if jax.process_index() == 0:
         write_report(records, out, baseline=config.baseline)
-        print((open(f"{out}/table.md").read()))
+        print(Path(out, "table.md").read_text())
 
 
 if __name__ == "__main__":
