@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,7 +39,12 @@ def _bars(rows: Sequence[GapBias], env_ids: list[str], series: dict[str, str], y
     """Grouped bars per memory model, one panel per game, with confidence intervals."""
     figure, axes = _panels(len(env_ids))
     for ax, env_id in zip(axes, env_ids, strict=True):
-        game_rows = [row for row in rows if row.env_id == env_id]
+        game_rows = [
+            row
+            for row in rows
+            if row.env_id == env_id
+            and not all(np.isnan(getattr(row, f).value) for f in series.values())
+        ]
         width = 0.8 / len(series)
         for i, (label, field) in enumerate(series.items()):
             estimates: list[Estimate] = [getattr(row, field) for row in game_rows]
@@ -103,9 +109,10 @@ def _training(records: Sequence[dict], env_ids: list[str]):
         for r in records:
             if r["env_id"] == env_id:
                 curves = np.array(r["train_return"], dtype=float)  # None -> nan
-                ax.plot(
-                    r["train_env_steps"], np.nanmean(curves, 0), label=r["cell"].split("/", 1)[1]
-                )
+                with warnings.catch_warnings():  # updates where no seed ended an episode
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.nanmean(curves, 0)
+                ax.plot(r["train_env_steps"], mean, label=r["cell"].split("/", 1)[1])
         ax.set_title(env_id)
         ax.set_xlabel("env steps per seed")
         ax.set_ylabel("training return")

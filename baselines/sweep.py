@@ -41,13 +41,13 @@ GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a 
 class SweepConfig:
     """A sweep: its grid, and the settings every cell trains, evaluates and diagnoses with."""
 
-    env_ids: tuple[str, ...] = ("CountRecallEasy", "MineSweeperEasy")
+    env_ids: tuple[str, ...] = ("CartPoleEasy", "CountRecallEasy")
     memories: tuple[str, ...] = ("gru", "lru")
     seeds: tuple[int, ...] = (0, 1)
     baseline: str = "none"  # the memory model of the "MDP without memory" cells
     algorithm: str = "pqn"
     obs_size: int = 64
-    total_steps: int = 40_000  # env steps per seed
+    total_steps: int = 100_000  # env steps per seed
     hidden_size: int = 64
     num_envs: int = 16
     rollout_steps: int = 32

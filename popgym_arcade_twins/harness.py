@@ -226,7 +226,8 @@ def gap_and_bias(
 ) -> list[GapBias]:
     """The gap/bias table from per-seed returns, keyed (env_id, memory, variant), variant in
     `VARIANTS`; one row per (env_id, memory), in the order they first appear. Entries whose
-    cells are missing (e.g. the bias without a `baseline` run on the MDP) are NaN."""
+    cells are missing (e.g. the bias without a `baseline` run on the MDP, or of the baseline
+    itself) are NaN."""
     unknown = {variant for _, _, variant in returns} - set(VARIANTS)
     if unknown:
         raise ValueError(f"variants must be among {VARIANTS}, got {sorted(unknown)}")
@@ -251,7 +252,7 @@ def gap_and_bias(
                 mdp=estimate(on_mdp),
                 pomdp=estimate(on_pomdp),
                 gap=estimate(on_mdp, on_pomdp),
-                bias=estimate(on_mdp, without_memory),
+                bias=estimate(on_mdp, without_memory) if memory != baseline else Estimate.missing(),
                 seeds=(len(on_mdp or ()), len(on_pomdp or ())),
             )
         )

@@ -101,8 +101,10 @@ def test_gap_and_bias_from_a_hand_made_table():
     # {0.1, 0.2, 0.3}, so the 95% interval of the gap spans [0.2, 0.6].
     assert (gru.gap.low, gru.gap.high) == pytest.approx((0.2, 0.6))
     assert gru.seeds == (2, 2)
-    assert rows["Game", "none"].bias.value == 0.0
-    assert math.isnan(rows["Game", "none"].gap.value)  # no POMDP run of `none`
+    none = rows["Game", "none"]
+    assert none.mdp.value == pytest.approx(0.3)
+    assert math.isnan(none.gap.value)  # no POMDP run of `none`
+    assert math.isnan(none.bias.value)  # the baseline's bias is 0 by definition: not estimated
     other = rows["Other", "gru"]
     assert other.mdp.value == pytest.approx(0.9)
     assert (other.mdp.low, other.mdp.high) == pytest.approx((0.9, 0.9))  # one seed
