@@ -21,8 +21,18 @@ from tqdm import tqdm
 import popgym_arcade_twins as pat
 from baselines import checkpoint, ppo, pqn
 from baselines.config import TrainConfig
+from baselines.probes import make_probe
 
 MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train}
+PROBE_PREFIX = "probe:"
+
+
+def make_env(env_id: str, partial_obs: bool, obs_size: int = 128) -> tuple[Any, Any]:
+    """(env, params) of a registered id, or of a probe task named "probe:<task>" (e.g.
+    "probe:one_bit", see `probes`), which makes runs of seconds for tests."""
+    if env_id.startswith(PROBE_PREFIX):
+        return make_probe(env_id[len(PROBE_PREFIX) :], partial_obs=partial_obs, obs_size=obs_size)
+    return pat.make(env_id, partial_obs=partial_obs, obs_size=obs_size)
 
 
 def make_trainer(algorithm: str, config: TrainConfig, env: Any, env_params: Any):
@@ -51,7 +61,7 @@ def run(
     out_dir: str | Path | None = None,
     progress: bool = True,
 ) -> RunResult:
-    env, env_params = pat.make(env_id, partial_obs=partial_obs, obs_size=obs_size)
+    env, env_params = make_env(env_id, partial_obs, obs_size)
     trainer = make_trainer(algorithm, config, env, env_params)
     state = jax.jit(jax.vmap(trainer.init))(jax.vmap(jax.random.key)(jnp.asarray(seeds)))
 

@@ -1,13 +1,14 @@
 """The agent network: encoder -> memory -> heads, with a skip connection around the memory.
 
-Frames uint8[..., S, S, 3] are converted to float once, averaged down to 64 x 64 (every game lays
-its frame out on a 64-unit logical grid, so this keeps nearly all the information and cuts the
-encoder's cost by (S/64)^2), then encoded by 4 x 4 patches and 2 x 2 merges down to 8 x 8, so one
-definition serves every frame size. A patch layer is a convolution whose kernel equals its
-stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight gradient inside a
-loop (every training step here runs in `lax.scan`) is 20-50x slower than the same matmul. Vector
-observations (probe tasks) go through a dense layer instead. The head sees both the memory output
-and the encoder features, so a policy may bypass memory.
+Frames [..., S, S, 3] (uint8, or float on the same 0-255 scale, which lets diagnostics take
+gradients with respect to pixels) are converted to float once and averaged down to 64 x 64:
+every game lays its frame out on a 64-unit logical grid, so this keeps nearly all the
+information and cuts the encoder's cost by (S/64)^2. Then 4 x 4 patches and 2 x 2 merges down to
+8 x 8, so one definition serves every frame size. A patch layer is a convolution whose kernel
+equals its stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight
+gradient inside a loop (every training step here runs in `lax.scan`) is 20-50x slower than the
+same matmul. With `pixels=False`, vector observations go through a dense layer instead. The head
+sees both the memory output and the encoder features, so a policy may bypass memory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from baselines.memory import MEMORY_MODELS
+from popgym_arcade_twins.harness import Policy
 from popgym_arcade_twins.render.layout import LOGICAL_SIZE
 
 
@@ -30,7 +32,7 @@ def patches(x: jax.Array, size: int) -> jax.Array:
 
 
 def average_pool(frames: jax.Array, size: int) -> jax.Array:
-    """uint8[N, H, W, C] -> float32[N, H/size, W/size, C] in [0, 1]: means of size x size blocks.
+    """[N, H, W, C] pixels 0-255 -> float32[N, H/size, W/size, C] in [0, 1]: size x size means.
 
     A sum of strided slices: XLA:CPU runs this 15x faster than a windowed reduction.
     """
@@ -41,18 +43,21 @@ def average_pool(frames: jax.Array, size: int) -> jax.Array:
 
 
 class Encoder(nn.Module):
-    """[..., S, S, 3] uint8 frames or [..., d] float vectors -> [..., features]."""
+    """Frames [..., S, S, 3] (pixels 0-255, uint8 or float), or with `pixels=False` vectors
+    [..., d] -> [..., features]."""
 
     features: int
+    pixels: bool = True
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
-        if obs.dtype != jnp.uint8:
+        if not self.pixels:
             return nn.relu(nn.Dense(self.features)(obs.astype(jnp.float32)))
-        size = obs.shape[-2]
+        size = obs.shape[-2] if obs.ndim >= 3 else 0
         if obs.shape[-3:] != (size, size, 3) or size < 32 or size & (size - 1):
             raise ValueError(
-                f"expected frames uint8[..., S, S, 3], S a power of 2 >= 32; got {obs.shape}"
+                "expected frames [..., S, S, 3] (uint8, or float 0-255), S a power of 2 >= 32; "
+                f"got {obs.dtype}{list(obs.shape)}"
             )
         lead = obs.shape[:-3]
         x = average_pool(obs.reshape(-1, size, size, 3), max(1, size // LOGICAL_SIZE))
@@ -75,11 +80,12 @@ class Agent(nn.Module):
     num_actions: int
     head: str = "q"
     layer_norm: bool = True
+    pixels: bool = True  # False: vector observations (see Encoder)
 
     def setup(self):
         if self.head not in ("q", "actor_critic"):
             raise ValueError(f"head must be 'q' or 'actor_critic', got {self.head!r}")
-        self.encoder = Encoder(self.hidden_size)
+        self.encoder = Encoder(self.hidden_size, self.pixels)
         self.memory_model = MEMORY_MODELS[self.memory](hidden_size=self.hidden_size)
         self.torso = nn.Dense(self.hidden_size)
         self.norm = nn.LayerNorm() if self.layer_norm else (lambda x: x)
@@ -110,3 +116,13 @@ class Agent(nn.Module):
         features = self.encoder(obs)
         carry, remembered = self.memory_model.step(carry, (features, start))
         return carry, self._heads(features, remembered)
+
+
+def as_policy(agent: Agent) -> Policy:
+    """The harness's view of an agent: its single-step path, returning Q-values or logits."""
+
+    def apply(params, carry, obs: jax.Array, start: jax.Array):
+        carry, outputs = agent.apply(params, carry, obs, start, method=Agent.step)
+        return carry, outputs if agent.head == "q" else outputs[0]
+
+    return Policy(apply, agent.initialize_carry)

@@ -1,4 +1,5 @@
-"""Wrappers: episode statistics, and the legacy 5-tuple step API for older gymnax code."""
+"""Wrappers: episode statistics, the legacy 5-tuple step API for older gymnax code, and
+out-of-distribution observation noise."""
 
 from __future__ import annotations
 
@@ -72,3 +73,37 @@ class LegacyStepWrapper(Wrapper):
     def step(self, key: jax.Array, state: Any, action: Any, params: Params | None = None):
         obs, state, reward, terminated, truncated, info = self._env.step(key, state, action, params)
         return obs, state, reward, terminated | truncated, info
+
+
+def noise_frame(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """uint8 frame of `shape`, pixels uniform over 0-255: no game draws anything like it."""
+    return jax.random.bits(key, shape, jnp.uint8)
+
+
+class ObservationNoise(Wrapper):
+    """Out-of-distribution frames: every observation (of `reset` and `step`) is replaced, with
+    probability `probability`, by a `noise_frame`; `info["observation_noised"]` says when.
+
+    The noise draws from keys folded out of the ones given, so states, rewards, terminations and
+    truncations are exactly those of the wrapped env under the same keys.
+    """
+
+    def __init__(self, env: TwinEnv | Wrapper, probability: float):
+        super().__init__(env)
+        if not 0 <= probability <= 1:
+            raise ValueError(f"probability must lie in [0, 1], got {probability}")
+        self.probability = probability
+
+    def _noised(self, key: jax.Array, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        key_flip, key_frame = jax.random.split(jax.random.fold_in(key, 0x0DD))
+        is_noised = jax.random.bernoulli(key_flip, self.probability)
+        return jnp.where(is_noised, noise_frame(key_frame, obs.shape), obs), is_noised
+
+    def reset(self, key: jax.Array, params: Params | None = None) -> tuple[jax.Array, Any]:
+        obs, state = self._env.reset(key, params)
+        return self._noised(key, obs)[0], state
+
+    def step(self, key: jax.Array, state: Any, action: Any, params: Params | None = None):
+        obs, state, reward, terminated, truncated, info = self._env.step(key, state, action, params)
+        obs, is_noised = self._noised(key, obs)
+        return obs, state, reward, terminated, truncated, {**info, "observation_noised": is_noised}

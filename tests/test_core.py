@@ -3,10 +3,11 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import popgym_arcade_twins as pat
 from popgym_arcade_twins.envs.count_recall import State
-from popgym_arcade_twins.wrappers import LegacyStepWrapper, LogWrapper
+from popgym_arcade_twins.wrappers import LegacyStepWrapper, LogWrapper, ObservationNoise
 
 
 def _count_recall(num_cards=3, **kwargs):
@@ -86,6 +87,31 @@ def test_legacy_wrapper_returns_five_tuple():
     _, state = env.reset(jax.random.key(0), params)
     result = env.step(jax.random.key(1), state, 0, params)
     assert len(result) == 5 and bool(result[3]) and bool(result[4]["truncated"])
+
+
+@pytest.mark.parametrize("probability", [0.0, 0.5, 1.0])
+def test_observation_noise_changes_frames_only(probability):
+    env, params = _count_recall()
+    noisy = ObservationNoise(env, probability)
+    obs, state = env.reset(jax.random.key(0), params)
+    noisy_obs, noisy_state = noisy.reset(jax.random.key(0), params)
+    noised = []
+    for t in range(1, 40):
+        key = jax.random.key(t)
+        obs, state, reward, terminated, truncated, _ = env.step(key, state, t % 5, params)
+        out = noisy.step(key, noisy_state, t % 5, params)
+        noisy_obs, noisy_state, info = out[0], out[1], out[5]
+        assert out[2:5] == (reward, terminated, truncated)
+        jax.tree.map(np.testing.assert_array_equal, noisy_state, state)
+        assert bool(info["observation_noised"]) == bool(np.any(noisy_obs != obs))
+        noised.append(bool(info["observation_noised"]))
+    assert noisy_obs.dtype == np.uint8 and noisy_obs.shape == obs.shape
+    assert np.mean(noised) == pytest.approx(probability, abs=0.2)
+
+
+def test_observation_noise_rejects_bad_probability():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ObservationNoise(_count_recall()[0], 1.5)
 
 
 def test_hand_built_state_is_accepted():

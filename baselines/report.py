@@ -1,0 +1,76 @@
+"""The sweep's results: the gap/bias table (CSV and Markdown) and its figures.
+
+Figures (matplotlib, written as PNG): `returns.png` (J per model on each variant),
+`gap_bias.png` (observability gap and memory bias per model), each with bootstrap confidence
+intervals over seeds; `recall_density.png` (where in its past each model looks);
+`saliency.png` (saliency overlays on one POMDP trajectory per model); `training.png` (training
+returns). Signs follow `popgym_arcade_twins.harness`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from popgym_arcade_twins.harness import GapBias, gap_and_bias
+
+COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
+
+
+def table(records: Sequence[dict], baseline: str = "none") -> list[GapBias]:
+    """The gap/bias rows of a sweep's records (per-seed evaluation returns)."""
+    returns = {(r["env_id"], r["memory"], r["variant"]): r["eval_return"] for r in records}
+    return gap_and_bias(returns, baseline=baseline)
+
+
+def _fields(row: GapBias):
+    return row.mdp, row.pomdp, row.gap, row.bias
+
+
+def write_csv(rows: Sequence[GapBias], path: Path) -> None:
+    with Path(path).open("w", newline="") as f:
+        writer = csv.writer(f)
+        names = ("J_mdp", "J_pomdp", "gap", "bias")
+        writer.writerow(
+            ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
+            + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
+        )
+        for row in rows:
+            numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
+            writer.writerow([row.env_id, row.memory, *row.seeds, *numbers])
+
+
+def markdown(rows: Sequence[GapBias], confidence: float = 0.95) -> str:
+    """A Markdown table: estimate [low, high] per column; empty where a cell is missing."""
+
+    def cell(estimate):
+        if np.isnan(estimate.value):
+            return ""
+        return f"{estimate.value:+.2f} [{estimate.low:+.2f}, {estimate.high:+.2f}]"
+
+    lines = [
+        f"| game | memory f | {' | '.join(COLUMNS)} | seeds |",
+        "|---|---|" + "---|" * (len(COLUMNS) + 1),
+    ]
+    for row in rows:
+        fields = " | ".join(cell(e) for e in _fields(row))
+        lines.append(f"| {row.env_id} | {row.memory} | {fields} | {max(row.seeds)} |")
+    note = (
+        f"Mean evaluation return J and {confidence:.0%} bootstrap intervals over seeds; "
+        "gap = J(f, MDP) - J(f, POMDP), bias = J(f, MDP) - J(none, MDP)."
+    )
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def write_report(records: Sequence[dict], out_dir: str | Path, baseline: str = "none") -> None:
+    """`table.csv`, `table.md` and the figures (see the module docstring) into `out_dir`."""
+    from baselines import plots  # matplotlib is imported only here
+
+    out_dir = Path(out_dir)
+    rows = table(records, baseline)
+    write_csv(rows, out_dir / "table.csv")
+    (out_dir / "table.md").write_text(markdown(rows))
+    plots.write_figures(records, rows, out_dir)

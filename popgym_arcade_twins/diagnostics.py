@@ -1,0 +1,100 @@
+"""What a trained policy remembers: pixel saliency, recall density and OOD injection.
+
+Every function reads one trajectory of a `harness.Policy`: frames `obs` [T, S, S, 3] (uint8, or
+float on the same 0-255 scale) and `start` bool[T] (start[0] true), of which the first `length`
+steps, n, are one episode's prefix (later steps are ignored; `harness.first_episode_lengths`
+finds n in a rollout). The policy runs from a fresh carry. The probed output is the greedy
+action's score (Q-value or logit) at the last step, n - 1. Vmap over trajectories; jit at the
+call site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from popgym_arcade_twins.harness import Policy
+from popgym_arcade_twins.wrappers import noise_frame
+
+
+def scores_along(policy: Policy, params: Any, obs: jax.Array, start: jax.Array) -> jax.Array:
+    """float[T, A]: the policy's scores at every step of one trajectory."""
+
+    def one_step(carry, inputs):
+        frame, is_start = inputs
+        carry, scores = policy.apply(params, carry, frame[None], is_start[None])
+        return carry, scores[0]
+
+    return jax.lax.scan(one_step, policy.initialize_carry((1,)), (obs, start))[1]
+
+
+def _last_score(frames: jax.Array, policy: Policy, params: Any, start, length) -> jax.Array:
+    scores = scores_along(policy, params, frames, start)[length - 1]
+    return scores[jnp.argmax(jax.lax.stop_gradient(scores))]
+
+
+def saliency(
+    policy: Policy, params: Any, obs: jax.Array, start: jax.Array, length: jax.Array | int
+) -> jax.Array:
+    """float32[T, S, S]: |d score / d pixel| of the last step's greedy score with respect to
+    every pixel of every frame, summed over colour channels; zero from step `length` on."""
+    frames = obs.astype(jnp.float32)
+    grads = jax.grad(_last_score)(frames, policy, params, start, length)
+    return jnp.sum(jnp.abs(grads), -1)
+
+
+def recall_density(
+    policy: Policy,
+    params: Any,
+    obs: jax.Array,
+    start: jax.Array,
+    lengths: jax.Array,
+    num_bins: int = 10,
+) -> jax.Array:
+    """float32[num_bins]: where in its past the policy looks, over normalized time t/n.
+
+    For N trajectories (`obs` [N, T, ...], `start` [N, T], `lengths` int[N]): the gradient norm
+    of the last step's greedy score with respect to each frame t < n, normalized to sum 1 per
+    trajectory, placed at t/n for t = 1..n (the last frame at 1), summed into `num_bins` equal
+    bins of (0, 1] and averaged over the trajectories whose gradient is not zero everywhere.
+    Returned as a density (bin mass x num_bins): 1 in every bin for a model that weighs all
+    frames equally (n a multiple of num_bins), num_bins in the last bin and 0 elsewhere for one
+    that sees only the last frame.
+    """
+
+    def one(obs, start, length):
+        frames = obs.astype(jnp.float32)
+        grads = jax.grad(_last_score)(frames, policy, params, start, length)
+        norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=tuple(range(1, grads.ndim))))
+        weights = norms / jnp.sum(norms)  # NaN where every gradient is zero
+        t = jnp.arange(1, obs.shape[0] + 1)
+        bins = (t * num_bins + length - 1) // length - 1  # ceil(t / n * num_bins) - 1
+        mass = jax.ops.segment_sum(jnp.where(t <= length, weights, 0.0), bins, num_bins)
+        return mass * num_bins  # bins >= num_bins (t > n) are dropped by segment_sum
+
+    return jnp.nanmean(jax.vmap(one)(obs, start, lengths), axis=0)
+
+
+def inject_noise(key: jax.Array, obs: jax.Array, at: jax.Array | int) -> jax.Array:
+    """`obs` [T, ...] with frame `at` replaced by uniform noise (see `wrappers.noise_frame`)."""
+    return obs.at[at].set(noise_frame(key, obs.shape[1:]).astype(obs.dtype))
+
+
+def shuffle_prefix(key: jax.Array, obs: jax.Array, until: jax.Array | int) -> jax.Array:
+    """`obs` [T, ...] with frames 0..until-1 in a random order and the rest in place."""
+    t = jnp.arange(obs.shape[0])
+    return obs[jnp.argsort(jnp.where(t < until, jax.random.uniform(key, t.shape), 1.0 + t))]
+
+
+def ood_effect(
+    policy: Policy, params: Any, obs: jax.Array, start: jax.Array, perturbed: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """How much perturbing a trajectory's frames (`inject_noise`, `shuffle_prefix`) moves the
+    policy at every step: (max over actions of |score change| float32[T], whether the greedy
+    action changed bool[T])."""
+    clean = scores_along(policy, params, obs, start)
+    moved = scores_along(policy, params, perturbed, start)
+    changed = jnp.argmax(clean, -1) != jnp.argmax(moved, -1)
+    return jnp.max(jnp.abs(moved - clean), -1), changed

@@ -1,0 +1,21 @@
+"""XLA:CPU settings this project needs, applied on import, before JAX starts its backends.
+
+XLA:CPU's concurrency-optimized scheduler deadlocks some training programs (reproduced with
+jax 0.10.2: PQN + GRU vmapped over two seeds compiles, then every thread idles and the result
+never arrives); turning the scheduler off fixes it at no measured cost. Setting the flag after a
+backend has started changes nothing, so the package imports this module first.
+"""
+
+import os
+
+SCHEDULER_FIX = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+
+
+def apply() -> None:
+    """Add `SCHEDULER_FIX` to XLA_FLAGS unless the flag is already set there (either way)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_enable_concurrency_optimized_scheduler" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {SCHEDULER_FIX}".strip()
+
+
+apply()

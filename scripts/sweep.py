@@ -1,0 +1,91 @@
+"""Run the baseline sweep and write its gap/bias table and figures.
+
+    python scripts/sweep.py                      # the small CPU default, into runs/sweep-default
+    python scripts/sweep.py --envs CountRecallEasy NavigatorEasy --memories gru lru mingru \\
+        --seeds 8 --steps 2e6 --obs-size 128 --out runs/sweep-2m
+    python scripts/sweep.py --tiny --out /tmp/tiny   # probe-sized, seconds (tests)
+
+Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds. Finished cells are kept
+in OUT/records.jsonl and skipped by a rerun with the same settings; OUT ends with table.csv,
+table.md and the figures. The seed axis is sharded over every device JAX sees (padded to a
+multiple of the device count); on several hosts, give --coordinator-address, --num-processes and
+--process-id (or JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID, or run under
+SLURM or Open MPI) and jax.distributed joins them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+
+import jax
+
+from baselines.report import write_report
+from baselines.sweep import TINY, SweepConfig, run_sweep
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tiny", action="store_true", help="probe-sized settings (tests)")
+    parser.add_argument("--envs", nargs="+", help="env ids, or probe:<task>")
+    parser.add_argument("--memories", nargs="+", help="memory models (the baseline is added)")
+    parser.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--algorithm", choices=("pqn", "ppo"))
+    parser.add_argument("--steps", type=float, help="env steps per seed")
+    parser.add_argument("--obs-size", type=int)
+    parser.add_argument("--hidden-size", type=int)
+    parser.add_argument("--num-envs", type=int)
+    parser.add_argument("--eval-episodes", type=int)
+    parser.add_argument("--out", help="output folder (default: runs/sweep-default or -tiny)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--coordinator-address", default=os.environ.get("JAX_COORDINATOR_ADDRESS"))
+    parser.add_argument("--num-processes", type=int, default=_env_int("JAX_NUM_PROCESSES"))
+    parser.add_argument("--process-id", type=int, default=_env_int("JAX_PROCESS_ID"))
+    return parser.parse_args()
+
+
+def _env_int(name: str) -> int | None:
+    return int(os.environ[name]) if name in os.environ else None
+
+
+def config_from(args: argparse.Namespace) -> SweepConfig:
+    changes = {
+        "env_ids": tuple(args.envs) if args.envs else None,
+        "memories": tuple(args.memories) if args.memories else None,
+        "seeds": tuple(range(args.seeds)) if args.seeds else None,
+        "algorithm": args.algorithm,
+        "total_steps": int(args.steps) if args.steps else None,
+        "obs_size": args.obs_size,
+        "hidden_size": args.hidden_size,
+        "num_envs": args.num_envs,
+        "eval_episodes": args.eval_episodes,
+    }
+    base = TINY if args.tiny else SweepConfig()
+    return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})
+
+
+def is_multi_process(args: argparse.Namespace) -> bool:
+    launched = any(
+        int(os.environ.get(v, "1")) > 1 for v in ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE")
+    )
+    return launched or args.coordinator_address is not None
+
+
+def main() -> None:
+    args = parse_args()
+    if is_multi_process(args):
+        jax.distributed.initialize(args.coordinator_address, args.num_processes, args.process_id)
+    config = config_from(args)
+    out = args.out or f"runs/sweep-{'tiny' if args.tiny else 'default'}"
+    records = run_sweep(config, out, progress=not args.no_progress)
+    if jax.process_index() == 0:
+        write_report(records, out, baseline=config.baseline)
+        print(Path(out, "table.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
