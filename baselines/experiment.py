@@ -19,13 +19,13 @@ import numpy as np
 from tqdm import tqdm
 
 import popgym_arcade_twins as pat
-from baselines import checkpoint, ppo, pqn
-from baselines.config import TrainConfig
+from baselines import checkpoint, ppo, pqn, streaming
+from baselines.config import StreamQConfig, TrainConfig
 
-MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train}
+MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train, "stream_q": streaming.make_train}
 
 
-def make_trainer(algorithm: str, config: TrainConfig, env: Any, env_params: Any):
+def make_trainer(algorithm: str, config: TrainConfig | StreamQConfig, env: Any, env_params: Any):
     if algorithm not in MAKE_TRAIN:
         raise ValueError(f"algorithm must be one of {sorted(MAKE_TRAIN)}, got {algorithm!r}")
     return MAKE_TRAIN[algorithm](config, env, env_params)
@@ -44,7 +44,7 @@ def run(
     env_id: str,
     partial_obs: bool,
     algorithm: str,
-    config: TrainConfig,
+    config: TrainConfig | StreamQConfig,
     seeds: list[int] | tuple[int, ...] = (0,),
     obs_size: int = 128,
     chunk_updates: int = 10,
