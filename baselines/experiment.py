@@ -73,10 +73,12 @@ def run(
             k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()
         }  # [length, seeds]
         chunks.append(metrics)
-        if log_path:
-            _append_jsonl(log_path, metrics, done, config.steps_per_update)
         done += length
-        rate = done * config.steps_per_update * len(seeds) / (time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        rate = done * config.steps_per_update * len(seeds) / elapsed
+        if log_path:
+            timing = {"wall_s": round(elapsed, 2), "steps_per_s": round(rate)}
+            _append_jsonl(log_path, metrics, done - length, config.steps_per_update, timing)
         bar.update(length)
         bar.set_postfix(
             ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
@@ -99,13 +101,14 @@ def run(
 
 
 def _append_jsonl(
-    path: Path, metrics: dict[str, np.ndarray], first_update: int, steps_per_update: int
+    path: Path, metrics: dict, first_update: int, steps_per_update: int, timing: dict
 ):
-    """One line per update: its number, env steps per seed, and each metric as a list over seeds."""
+    """One line per update: its number, env steps per seed, each metric as a list over seeds, and
+    the wall time and env steps/s (all seeds) of training so far, as of the end of its chunk."""
     with path.open("a") as f:
         for i in range(len(metrics["loss"])):
             update = first_update + i + 1
-            record = {"update": update, "env_steps": update * steps_per_update}
+            record = {"update": update, "env_steps": update * steps_per_update, **timing}
             record |= {
                 k: [None if np.isnan(x) else x for x in v[i].tolist()] for k, v in metrics.items()
             }

@@ -16,31 +16,21 @@ import optax
 
 from baselines.common import gae
 from baselines.config import PPOConfig
-from baselines.networks import Agent
 from baselines.rollout import Steps, collect
 from baselines.training import (
     RunnerState,
     Trainer,
     episode_metrics,
-    init_runner,
-    make_optimizer,
+    make_learner,
     run_epochs,
     scan_updates,
 )
-from popgym_arcade_twins.wrappers import LogWrapper
 
 
 def make_train(config: PPOConfig, env: Any, env_params: Any) -> Trainer:
-    env = LogWrapper(env)
-    num_actions = env.action_space(env_params).n
-    network = Agent(config.memory, config.hidden_size, num_actions, head="actor_critic")
-    optimizer = make_optimizer(config, partial(optax.adam, eps=1e-5))
-
-    def init(key: jax.Array) -> RunnerState:
-        return init_runner(key, network, optimizer, env, env_params, config.num_envs)
-
-    def apply_step(params, carry, obs, start):
-        return network.apply(params, carry, obs, start, method=Agent.step)
+    env, network, optimizer, init, apply_step = make_learner(
+        config, env, env_params, "actor_critic", partial(optax.adam, eps=1e-5)
+    )
 
     def act(key, outputs):
         logits, value = outputs

@@ -17,37 +17,26 @@ import optax
 
 from baselines.common import lambda_returns
 from baselines.config import PQNConfig
-from baselines.networks import Agent
 from baselines.rollout import Steps, collect
 from baselines.training import (
     RunnerState,
     Trainer,
     episode_metrics,
-    init_runner,
-    make_optimizer,
+    make_learner,
     run_epochs,
     scan_updates,
 )
-from popgym_arcade_twins.wrappers import LogWrapper
 
 
 def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
-    env = LogWrapper(env)
+    env, network, optimizer, init, apply_step = make_learner(
+        config, env, env_params, "q", optax.radam
+    )
     num_actions = env.action_space(env_params).n
-    network = Agent(config.memory, config.hidden_size, num_actions, head="q")
-    optimizer = make_optimizer(config, optax.radam)
-
-    def init(key: jax.Array) -> RunnerState:
-        return init_runner(key, network, optimizer, env, env_params, config.num_envs)
-
-    def apply_step(params, carry, obs, start):
-        return network.apply(params, carry, obs, start, method=Agent.step)
 
     def epsilon(update: jax.Array) -> jax.Array:
-        progress = update / max(1.0, config.epsilon_fraction * config.num_updates)
-        return config.epsilon_start + (config.epsilon_end - config.epsilon_start) * jnp.minimum(
-            progress, 1.0
-        )
+        progress = jnp.minimum(update / max(1.0, config.epsilon_fraction * config.num_updates), 1)
+        return config.epsilon_start + (config.epsilon_end - config.epsilon_start) * progress
 
     def loss_fn(params, carry, steps: Steps, targets):
         _, q = network.apply(params, carry, steps.obs, steps.start)

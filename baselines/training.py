@@ -12,7 +12,9 @@ from flax import struct
 
 from baselines.common import env_minibatches
 from baselines.config import TrainConfig
+from baselines.networks import Agent
 from baselines.rollout import Actors, Steps, reset_actors
+from popgym_arcade_twins.wrappers import LogWrapper
 
 
 @struct.dataclass
@@ -33,6 +35,33 @@ class Trainer(NamedTuple):
     update: Callable[[RunnerState], tuple[RunnerState, dict]]
     train: Callable[[jax.Array], tuple[RunnerState, dict]]
     network: Any
+
+
+class Learner(NamedTuple):
+    """What every algorithm starts from: the logged envs, the network, the optimizer,
+    `init(key) -> RunnerState`, and the network's single-step path `apply_step`."""
+
+    env: LogWrapper
+    network: Agent
+    optimizer: optax.GradientTransformation
+    init: Callable[[jax.Array], RunnerState]
+    apply_step: Callable
+
+
+def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable) -> Learner:
+    """The shared set-up of `make_train`: `head` picks the network's outputs ("q" or
+    "actor_critic"), `make(learning_rate)` the optimizer (see `make_optimizer`)."""
+    env = LogWrapper(env)
+    network = Agent(config.memory, config.hidden_size, env.action_space(env_params).n, head=head)
+    optimizer = make_optimizer(config, make)
+
+    def init(key: jax.Array) -> RunnerState:
+        return init_runner(key, network, optimizer, env, env_params, config.num_envs)
+
+    def apply_step(params, carry, obs, start):
+        return network.apply(params, carry, obs, start, method=Agent.step)
+
+    return Learner(env, network, optimizer, init, apply_step)
 
 
 def make_optimizer(config: TrainConfig, make: Callable[..., optax.GradientTransformation]):

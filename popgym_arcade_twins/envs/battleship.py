@@ -28,8 +28,8 @@ from flax import struct
 
 from popgym_arcade_twins.core import FIRE, Game, Params
 from popgym_arcade_twins.envs import board
-from popgym_arcade_twins.render import Layout, canvas, sprites, tiles
-from popgym_arcade_twins.render.hud import Hud
+from popgym_arcade_twins.render import Layout, sprites, tiles
+from popgym_arcade_twins.render.board_view import CURSOR, BoardView
 
 
 @dataclass(frozen=True)
@@ -165,11 +165,7 @@ def step(key, state: State, action, config: Config, params: BattleShipParams):
 
 def expert(state: State, config: Config, params: BattleShipParams) -> jax.Array:
     """Walk to the nearest ship cell not yet shot and fire: every shot a hit, no repeats."""
-    n = config.board_size
-    rows, cols = jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="ij")
-    distance = jnp.abs(rows - state.cursor[0]) + jnp.abs(cols - state.cursor[1])
-    target = jnp.argmin(jnp.where(state.ships & ~state.shots, distance, 2 * n))
-    return board.step_towards(state.cursor, board.cell_of(target, n))
+    return board.step_towards(state.cursor, board.nearest(state.cursor, state.ships & ~state.shots))
 
 
 WATER, MISS, HIT = 0, 1, 2  # tile ids; + len(plain tiles) draws the cursor on the cell
@@ -179,34 +175,30 @@ class Renderer:
     """The board fills the frame above the HUD; tiles carry the shot markers and the cursor."""
 
     def __init__(self, config: Config, layout: Layout):
-        self.grid = layout.grid(2, 2, 55, 60, config.board_size, config.board_size)
-        size = self.grid.cell
-        atlas = [
-            tiles.marker(None, size, "cell", "cell"),
-            tiles.marker(sprites.dot, size, "cell", "white"),
-            tiles.marker(sprites.cross, size, "cell", "red"),
-        ]
-        self.tiles = tiles.with_cursor(np.stack(atlas))
-        self.num_plain = len(atlas)
-        self.hud = Hud(layout, label="HITS")
-        self.background = self.hud.draw_static(canvas.blank(layout.size, layout.size, "background"))
-
-    def _frame(self, state: State, shown: jax.Array, at_cursor: jax.Array) -> jax.Array:
-        """The frame with the markers of the shot cells that are `shown`."""
-        markers = jnp.where(state.ships, HIT, MISS)
-        ids = jnp.where(shown & state.shots, markers, WATER) + self.num_plain * at_cursor
-        frame = canvas.paste(
-            self.background, canvas.compose_tiles(self.tiles, ids), self.grid.top, self.grid.left
+        self.view = BoardView(
+            layout, config.board_size, config.board_size, cell_tiles, CURSOR, hud_label="HITS"
         )
-        return self.hud.draw(frame, jnp.sum(state.shots & state.ships))
+
+    def _frame(self, state: State, shown: jax.Array) -> jax.Array:
+        """The frame with the markers of the shot cells that are `shown`."""
+        ids = jnp.where(shown & state.shots, jnp.where(state.ships, HIT, MISS), WATER)
+        at_cursor = board.one_hot_cell(state.cursor, *state.ships.shape)
+        return self.view.draw(ids, jnp.sum(state.shots & state.ships), at_cursor)
 
     def mdp(self, state: State) -> jax.Array:
-        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
-        return self._frame(state, jnp.ones_like(state.shots), at_cursor)
+        return self._frame(state, jnp.bool_(True))
 
     def pomdp(self, state: State) -> jax.Array:
-        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
-        return self._frame(state, at_cursor, at_cursor)
+        return self._frame(state, board.one_hot_cell(state.cursor, *state.ships.shape))
+
+
+def cell_tiles(size: int) -> list:
+    """Water, a miss and a hit (ids WATER, MISS, HIT)."""
+    return [
+        tiles.marker(None, size, "cell", "cell"),
+        tiles.marker(sprites.dot, size, "cell", "white"),
+        tiles.marker(sprites.cross, size, "cell", "red"),
+    ]
 
 
 GAME = Game(

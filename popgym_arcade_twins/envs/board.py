@@ -23,6 +23,16 @@ def step_towards(position: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.where(target_row < row, UP, jnp.where(target_row > row, DOWN, horizontal))
 
 
+def nearest(position: jax.Array, targets: jax.Array) -> jax.Array:
+    """int32[2] (row, col) of the cell of bool `targets` [rows, cols] fewest moves from
+    `position` (row-major first on ties), or `position` itself when no cell is a target."""
+    rows, cols = targets.shape
+    row, col = jnp.meshgrid(jnp.arange(rows), jnp.arange(cols), indexing="ij")
+    distance = jnp.abs(row - position[0]) + jnp.abs(col - position[1])
+    index = jnp.argmin(jnp.where(targets, distance, rows + cols))
+    return jnp.where(jnp.any(targets), jnp.stack([index // cols, index % cols]), position)
+
+
 def one_hot_cell(position: jax.Array, rows: int, cols: int) -> jax.Array:
     """bool[rows, cols], true at the (row, col) `position` only."""
     return (jnp.arange(rows)[:, None] == position[0]) & (jnp.arange(cols)[None, :] == position[1])

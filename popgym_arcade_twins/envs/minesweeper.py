@@ -22,13 +22,12 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from popgym_arcade_twins.core import FIRE, Game, Params
 from popgym_arcade_twins.envs import board
-from popgym_arcade_twins.render import Layout, canvas, sprites, tiles
-from popgym_arcade_twins.render.hud import Hud
+from popgym_arcade_twins.render import Layout, sprites, tiles
+from popgym_arcade_twins.render.board_view import CURSOR, BoardView
 
 
 @dataclass(frozen=True)
@@ -110,11 +109,8 @@ def step(key, state: State, action, config: Config, params: MineSweeperParams):
 
 def expert(state: State, config: Config, params: MineSweeperParams) -> jax.Array:
     """Walk to the nearest covered safe cell and reveal it."""
-    n = config.board_size
-    rows, cols = jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="ij")
-    distance = jnp.abs(rows - state.cursor[0]) + jnp.abs(cols - state.cursor[1])
-    target = jnp.argmin(jnp.where(state.revealed | state.mines, 4 * n, distance))
-    return board.step_towards(state.cursor, jnp.stack([target // n, target % n]))
+    target = board.nearest(state.cursor, ~state.revealed & ~state.mines)
+    return board.step_towards(state.cursor, target)
 
 
 def neighbour_counts(mines: jax.Array) -> jax.Array:
@@ -133,35 +129,31 @@ class Renderer:
     """The board fills the frame above the HUD; tiles carry the numbers and the cursor."""
 
     def __init__(self, config: Config, layout: Layout):
-        self.grid = layout.grid(2, 2, 55, 60, config.board_size, config.board_size)
-        size = self.grid.cell
-        atlas = [
-            tiles.marker(None, size, "cell", "cell"),
-            tiles.marker(None, size, "cell_open", "cell_open"),
-        ]
-        atlas += [tiles.digit(k, size, "cell_open", DIGIT_COLORS[k - 1]) for k in range(1, 9)]
-        atlas.append(tiles.marker(sprites.mine, size, "red", "black"))
-        self.tiles = tiles.with_cursor(np.stack(atlas))
-        self.num_plain = len(atlas)
-        self.hud = Hud(layout)
-        self.background = self.hud.draw_static(canvas.blank(layout.size, layout.size, "background"))
+        self.view = BoardView(layout, config.board_size, config.board_size, cell_tiles, CURSOR)
 
-    def _frame(self, state: State, shown: jax.Array, at_cursor: jax.Array) -> jax.Array:
+    def _frame(self, state: State, shown: jax.Array) -> jax.Array:
         """The frame with the numbers of the revealed cells that are `shown`."""
         opened = jnp.where(state.mines, MINE, OPEN + neighbour_counts(state.mines))
-        ids = jnp.where(shown & state.revealed, opened, COVERED) + self.num_plain * at_cursor
-        frame = canvas.paste(
-            self.background, canvas.compose_tiles(self.tiles, ids), self.grid.top, self.grid.left
-        )
-        return self.hud.draw(frame, jnp.sum(state.revealed & ~state.mines))
+        ids = jnp.where(shown & state.revealed, opened, COVERED)
+        at_cursor = board.one_hot_cell(state.cursor, *state.mines.shape)
+        return self.view.draw(ids, jnp.sum(state.revealed & ~state.mines), at_cursor)
 
     def mdp(self, state: State) -> jax.Array:
-        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
-        return self._frame(state, jnp.ones_like(state.revealed), at_cursor)
+        return self._frame(state, jnp.bool_(True))
 
     def pomdp(self, state: State) -> jax.Array:
-        at_cursor = board.one_hot_cell(state.cursor, self.grid.rows, self.grid.cols)
-        return self._frame(state, at_cursor, at_cursor)
+        return self._frame(state, board.one_hot_cell(state.cursor, *state.mines.shape))
+
+
+def cell_tiles(size: int) -> list:
+    """Covered, open with 0..8 neighbouring mines, and a revealed mine (ids COVERED..MINE)."""
+    digits = [tiles.digit(k, size, "cell_open", DIGIT_COLORS[k - 1]) for k in range(1, 9)]
+    return [
+        tiles.marker(None, size, "cell", "cell"),
+        tiles.marker(None, size, "cell_open", "cell_open"),
+        *digits,
+        tiles.marker(sprites.mine, size, "red", "black"),
+    ]
 
 
 GAME = Game(

@@ -29,8 +29,8 @@ from flax import struct
 
 from popgym_arcade_twins.core import FIRE, NUM_ACTIONS, Game, Params
 from popgym_arcade_twins.envs import board
-from popgym_arcade_twins.render import Layout, canvas, sprites, tiles
-from popgym_arcade_twins.render.hud import Hud
+from popgym_arcade_twins.render import Layout, sprites, tiles
+from popgym_arcade_twins.render.board_view import BoardView
 
 
 @dataclass(frozen=True)
@@ -169,35 +169,31 @@ class Renderer:
     """The grid fills the frame above the HUD; tiles carry TNT, treasure and the agent."""
 
     def __init__(self, config: Config, layout: Layout):
-        self.grid = layout.grid(2, 2, 55, 60, config.board_size, config.board_size)
-        size = self.grid.cell
-        atlas = [
-            tiles.marker(None, size, "cell", "cell"),
-            tiles.marker(sprites.mine, size, "cell", "red"),
-            tiles.marker(sprites.diamond, size, "cell", "cursor"),
-        ]
-        self.tiles = tiles.with_sprite(np.stack(atlas), sprites.pawn, "white")
-        self.num_plain = len(atlas)
-        self.hud = Hud(layout, label="STEP")
-        self.background = self.hud.draw_static(canvas.blank(layout.size, layout.size, "background"))
+        n = config.board_size
+        self.view = BoardView(layout, n, n, cell_tiles, (sprites.pawn, "white"), hud_label="STEP")
 
     def _frame(self, state: State, is_map_shown: jax.Array) -> jax.Array:
         """The grid with the agent, and TNT and treasure where `is_map_shown`."""
-        n = self.grid.rows
+        n = state.tnt.shape[0]
         at_treasure = board.one_hot_cell(state.treasure, n, n)
         board_map = jnp.where(at_treasure, TREASURE, jnp.where(state.tnt, TNT, EMPTY))
-        at_agent = board.one_hot_cell(state.agent, n, n)
-        ids = jnp.where(is_map_shown, board_map, EMPTY) + self.num_plain * at_agent
-        frame = canvas.paste(
-            self.background, canvas.compose_tiles(self.tiles, ids), self.grid.top, self.grid.left
-        )
-        return self.hud.draw(frame, state.time)
+        ids = jnp.where(is_map_shown, board_map, EMPTY)
+        return self.view.draw(ids, state.time, board.one_hot_cell(state.agent, n, n))
 
     def mdp(self, state: State) -> jax.Array:
         return self._frame(state, jnp.bool_(True))
 
     def pomdp(self, state: State) -> jax.Array:
         return self._frame(state, state.time == 0)
+
+
+def cell_tiles(size: int) -> list:
+    """An empty cell, TNT and the treasure (ids EMPTY, TNT, TREASURE)."""
+    return [
+        tiles.marker(None, size, "cell", "cell"),
+        tiles.marker(sprites.mine, size, "cell", "red"),
+        tiles.marker(sprites.diamond, size, "cell", "cursor"),
+    ]
 
 
 GAME = Game(

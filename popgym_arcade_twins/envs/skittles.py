@@ -28,8 +28,8 @@ import numpy as np
 from flax import struct
 
 from popgym_arcade_twins.core import LEFT, RIGHT, Game, Params
-from popgym_arcade_twins.render import Layout, canvas, shapes, tiles
-from popgym_arcade_twins.render.hud import Hud
+from popgym_arcade_twins.render import Layout, shapes, tiles
+from popgym_arcade_twins.render.board_view import BoardView
 
 ENEMY_COLORS = ("red", "orange", "cursor", "green", "purple")  # by spawn step, cycling
 
@@ -129,20 +129,10 @@ class Renderer:
 
     def __init__(self, config: Config, layout: Layout):
         self.config = config
-        self.grid = layout.grid(2, 2, 55, 60, config.rows, config.cols)
-        size = self.grid.cell
-        atlas = [
-            tiles.marker(None, size, "board", "board"),
-            tiles.marker(None, size, "cell", "cell"),
-            tiles.marker(_agent, size, "board", "white"),
-            *(tiles.marker(_enemy, size, "board", fill) for fill in ENEMY_COLORS),
-        ]
-        self.tiles = np.stack(atlas)
+        self.view = BoardView(layout, config.rows, config.cols, cell_tiles, hud_label="STEP")
         lane = np.zeros(config.cols, bool)
         lane[config.lane_offset : config.lane_end] = True
         self.base = np.broadcast_to(np.where(lane, EMPTY, WALL), (config.rows, config.cols))
-        self.hud = Hud(layout, label="STEP")
-        self.background = self.hud.draw_static(canvas.blank(layout.size, layout.size, "background"))
 
     def _frame(self, state: State, shown: jax.Array) -> jax.Array:
         """The board with the enemies in `shown` cells."""
@@ -152,15 +142,23 @@ class Renderer:
         at_agent = (rows == self.config.rows - 1) & (cols == state.agent)
         ids = jnp.where(at_agent, AGENT, self.base)
         ids = jnp.where(state.enemies & shown, ENEMY + colour, ids)
-        pixels = canvas.compose_tiles(self.tiles, ids)
-        frame = canvas.paste(self.background, pixels, self.grid.top, self.grid.left)
-        return self.hud.draw(frame, state.time)
+        return self.view.draw(ids, state.time)
 
     def mdp(self, state: State) -> jax.Array:
         return self._frame(state, jnp.ones_like(state.enemies))
 
     def pomdp(self, state: State) -> jax.Array:
         return self._frame(state, state.shown)
+
+
+def cell_tiles(size: int) -> list:
+    """Lane, wall, the agent, and an enemy per colour (ids EMPTY, WALL, AGENT, ENEMY + colour)."""
+    return [
+        tiles.marker(None, size, "board", "board"),
+        tiles.marker(None, size, "cell", "cell"),
+        tiles.marker(_agent, size, "board", "white"),
+        *(tiles.marker(_enemy, size, "board", fill) for fill in ENEMY_COLORS),
+    ]
 
 
 def _agent(g):

@@ -57,15 +57,6 @@ def digit(value: int, size: int, background: str, fill: str) -> np.ndarray:
     return canvas.paint(marker(None, size, background, fill), mask, fill)
 
 
-def with_cursor(atlas: np.ndarray) -> np.ndarray:
-    """The atlas, then each tile again with a cursor outline: id + len(atlas) selects it."""
-    size = atlas.shape[1]
-    outline = sprites.raster(sprites.outline, size - 1)
-    mask = np.zeros(atlas.shape[1:3], bool)
-    mask[: size - 1, : size - 1] = outline
-    return np.concatenate([atlas, np.stack([canvas.paint(t, mask, "cursor") for t in atlas])])
-
-
 def with_sprite(atlas: np.ndarray, sprite: sprites.Sprite, fill: str) -> np.ndarray:
     """The atlas of board cells, then each tile again with `sprite` painted over it (an avatar
     standing on the cell): id + len(atlas) selects it."""

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.networks import Agent, Encoder, patches
+from baselines.networks import Agent, Encoder, average_pool, patches
 
 
 def test_patches_equal_a_convolution_whose_kernel_is_its_stride():
@@ -46,3 +46,10 @@ def test_step_path_matches_sequence_path(memory, head):
     _, stepped = jax.lax.scan(one, carry, (obs, start))
     for a, b in zip(jax.tree.leaves(sequence), jax.tree.leaves(stepped), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_average_pool_is_the_block_mean():
+    frames = jax.random.randint(jax.random.key(0), (2, 8, 8, 3), 0, 256).astype(jnp.uint8)
+    expected = frames.astype(jnp.float32).reshape(2, 4, 2, 4, 2, 3).mean(axis=(2, 4)) / 255
+    np.testing.assert_allclose(average_pool(frames, 2), expected, rtol=1e-6)
+    np.testing.assert_allclose(average_pool(frames, 1), frames / 255, rtol=1e-6)

@@ -110,7 +110,7 @@ def test_ships_are_never_drawn_and_the_pomdp_shows_only_the_marker_under_the_cur
     other_ships = _state(cursor=(0, 3), shots=shots, ship_cells=[(0, 0), (2, 5), (6, 6)])
     only_cursor_shot = _state(cursor=(0, 3), shots=[(0, 3)])
     unshot = _state(cursor=(0, 3))
-    board = mdp.renderer.grid.box.slices  # the HUD counts hits in both variants
+    board = mdp.renderer.view.grid.box.slices  # the HUD counts hits in both variants
     draw = {env: jax.jit(env.draw) for env in (mdp, pomdp)}
     frame = lambda env, s: np.asarray(draw[env](s))[board]
     for env in (mdp, pomdp):  # an unshot ship looks like water

@@ -34,3 +34,10 @@ def test_sample_distinct_draws_uniform_subsets_without_repeats():
     counts = np.bincount(subsets.ravel(), minlength=5)  # each cell in 3/5 of the subsets
     assert np.all(np.abs(counts - 3600) < 170)
     assert len({tuple(sorted(s)) for s in subsets}) == 10  # every 3-subset of 5 occurs
+
+
+def test_nearest_is_the_closest_target_or_the_position_itself():
+    targets = jnp.zeros((4, 5), bool).at[0, 4].set(True).at[3, 1].set(True)
+    assert board.nearest(jnp.array([2, 2]), targets).tolist() == [3, 1]  # 2 moves against 4
+    assert board.nearest(jnp.array([0, 3]), targets).tolist() == [0, 4]
+    assert board.nearest(jnp.array([1, 1]), jnp.zeros((4, 5), bool)).tolist() == [1, 1]

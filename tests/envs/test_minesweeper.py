@@ -81,11 +81,14 @@ def test_reset_places_the_preset_number_of_mines():
 
 def test_pomdp_shows_a_revealed_number_only_under_the_cursor():
     mdp, pomdp, params = pat.make_twins("MineSweeperEasy", obs_size=64)
-    cell = mdp.renderer.grid.cell
+    cell = mdp.renderer.view.grid.cell
     state = _state(cursor=(3, 3), revealed=[(1, 1)])
 
     def cell_pixels(env, state, row, col):
-        top, left = mdp.renderer.grid.top + row * cell, mdp.renderer.grid.left + col * cell
+        top, left = (
+            mdp.renderer.view.grid.top + row * cell,
+            mdp.renderer.view.grid.left + col * cell,
+        )
         return np.asarray(env.draw(state))[top : top + cell, left : left + cell]
 
     covered = cell_pixels(mdp, state, 3, 0)

@@ -71,7 +71,7 @@ def test_visibility_mask_is_drawn_from_the_step_key_into_the_state():
 
 
 def _cell_colour(frame, renderer, row, col):
-    grid = renderer.grid
+    grid = renderer.view.grid
     centre = (
         grid.top + row * grid.cell + grid.cell // 2,
         grid.left + col * grid.cell + grid.cell // 2,

@@ -1,0 +1,23 @@
+"""A saved run loads back to the same config and parameters, usable by the network."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from baselines import checkpoint
+from baselines.config import PPOConfig
+from baselines.networks import Agent
+
+
+def test_save_then_load_roundtrip(tmp_path):
+    config = PPOConfig(memory="gru", hidden_size=8, num_envs=4, num_minibatches=2)
+    agent = Agent(config.memory, config.hidden_size, 5, head="actor_critic")
+    obs, start = jnp.zeros((2, 4, 32, 32, 3), jnp.uint8), jnp.ones((2, 4), bool)
+    params = agent.init(jax.random.key(0), agent.initialize_carry((4,)), obs, start)
+    checkpoint.save(tmp_path, "ppo", config, params, env_id="CartPoleEasy")
+    record, loaded_config, loaded = checkpoint.load(tmp_path)
+    assert loaded_config == config and record["env_id"] == "CartPoleEasy"
+    _, expected = agent.apply(params, agent.initialize_carry((4,)), obs, start)
+    _, got = agent.apply(loaded, agent.initialize_carry((4,)), obs, start)
+    for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got), strict=True):
+        np.testing.assert_array_equal(a, b)
