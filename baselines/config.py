@@ -89,11 +89,14 @@ class StreamQConfig:
     step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
     `RTRL_MEMORIES`) or "tbptt1" (through the current step only, any memory). `learning_rate` and
     `kappa` are ObGD's step size and overshooting bound. One update (one metrics record) is
-    `steps_per_update` steps; epsilon decays linearly over `epsilon_fraction` of training."""
+    `steps_per_update` steps; epsilon decays linearly over `epsilon_fraction` of training.
+    `rtu_r_max` is the largest |lambda| of an RTU's ring init (MODELS.md §1 uses 1); below 1 the
+    memory starts short, so holding information longer has to be learned."""
 
     memory: str = "rtu"
     gradient: str = "rtrl"
     hidden_size: int = 64
+    rtu_r_max: float = 1.0
     total_steps: int = 100_000
     steps_per_update: int = 500
     learning_rate: float = 1.0
@@ -123,6 +126,10 @@ class StreamQConfig:
                 f"total_steps ({self.total_steps}) is less than one update "
                 f"({self.steps_per_update} steps)"
             )
+        if not 0 < self.rtu_r_max <= 1:
+            raise ValueError(f"rtu_r_max must lie in (0, 1], got {self.rtu_r_max}")
+        if self.rtu_r_max != 1 and self.memory not in RTRL_MEMORIES:
+            raise ValueError(f"rtu_r_max applies to {RTRL_MEMORIES}, not {self.memory!r}")
         if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
             raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
         if self.learning_rate <= 0 or self.kappa <= 0:
@@ -133,6 +140,11 @@ class StreamQConfig:
     @property
     def num_updates(self) -> int:
         return self.total_steps // self.steps_per_update
+
+    @property
+    def memory_options(self) -> tuple[tuple[str, float], ...]:
+        """Keyword arguments of the memory model (`networks.Agent.memory_options`)."""
+        return (("r_max", self.rtu_r_max),) if self.memory in RTRL_MEMORIES else ()
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

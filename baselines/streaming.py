@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 from flax import struct
 
 from baselines import rtrl
@@ -114,20 +115,23 @@ def differentiable_step(
 
 
 def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
+    """Streaming Q(lambda) for one agent and its one env; vmap `train` or `update` over agents."""
     env = LogWrapper(env)
     num_actions = env.action_space(env_params).n
-    network = Agent(config.memory, config.hidden_size, num_actions, head="q")
+    network = Agent(
+        config.memory, config.hidden_size, num_actions, memory_options=config.memory_options
+    )
     normalizes = jnp.issubdtype(env.observation_space(env_params).dtype, jnp.floating)
     step_envs = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     def observe(stats: RunningStats | None, obs: jax.Array) -> jax.Array:
         return stats.normalize(obs) if normalizes else obs
 
-    def epsilon(step: jax.Array) -> jax.Array:
-        progress = step / max(1.0, config.epsilon_fraction * config.total_steps)
-        return config.epsilon_start + (config.epsilon_end - config.epsilon_start) * jnp.minimum(
-            progress, 1.0
-        )
+    epsilon = optax.linear_schedule(
+        config.epsilon_start,
+        config.epsilon_end,
+        max(1, round(config.epsilon_fraction * config.total_steps)),
+    )
 
     def init(key: jax.Array) -> StreamState:
         key, key_net, key_env = jax.random.split(key, 3)

@@ -53,7 +53,9 @@ def online(network, gradient, params, carry, sensitivities, obs, start, cotangen
 def test_rtrl_gradients_equal_backprop_through_time(memory):
     """Loss sum_t <c_t, Q_t> over a stream entering with a non-initial carry and restarting
     twice: RTRL's gradients of the RTU parameters, and of the heads, equal those of backprop
-    through the whole stream; TBPTT(1) gets the heads right and the memory wrong."""
+    through the whole stream; TBPTT(1) gets the heads right and the memory wrong. The encoder,
+    which feeds the memory, gets its gradient through step t alone under both (tracing it exactly
+    would take n x |encoder| sensitivities)."""
     network = Agent(memory, HIDDEN, ACTIONS)
     obs, start, cotangents = random_stream(0, starts=(7, 13))
     carry = random_carry(1)
@@ -74,6 +76,7 @@ def test_rtrl_gradients_equal_backprop_through_time(memory):
     for head in ("torso", "norm", "q_head"):
         assert_trees_close(exact[head], full[head])
         assert_trees_close(truncated[head], full[head])
+    assert_trees_close(exact["encoder"], truncated["encoder"])
     gap = jax.tree.map(
         lambda a, b: np.max(np.abs(a - b)), truncated["memory_model"], full["memory_model"]
     )
@@ -117,7 +120,15 @@ def test_sensitivities_restart_at_episode_starts():
     assert np.any(np.asarray(stream_sens.w1) != 0)
 
 
-def test_rtrl_is_only_for_rtus():
+def test_rtrl_and_the_ring_option_are_only_for_rtus():
     with pytest.raises(ValueError, match="exact RTRL is implemented for"):
         StreamQConfig(memory="gru")
-    assert StreamQConfig(memory="gru", gradient="tbptt1").memory == "gru"
+    with pytest.raises(ValueError, match="rtu_r_max applies to"):
+        StreamQConfig(memory="gru", gradient="tbptt1", rtu_r_max=0.5)
+    assert StreamQConfig(memory="gru", gradient="tbptt1").memory_options == ()
+    network = Agent("rtu", 64, ACTIONS, memory_options=StreamQConfig(rtu_r_max=0.5).memory_options)
+    obs, start, _ = random_stream(0, starts=(0,))
+    carry = network.initialize_carry((1,))
+    params = jit(network.init)(jax.random.key(0), carry, obs[:1], start[:1])
+    radius = np.exp(-np.exp(params["params"]["memory_model"]["nu"]))
+    assert np.all(radius <= 0.5) and np.max(radius) > 0.4

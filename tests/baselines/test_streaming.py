@@ -1,4 +1,4 @@
-"""The streaming agent: its safeguards, and exact RTRL learning MemoryChain where TBPTT(1) does
+"""The streaming agent: its safeguards, and exact RTRL learning MemoryChain 8 where TBPTT(1) does
 not within the same short run."""
 
 import jax
@@ -55,19 +55,27 @@ def test_obgd_moves_a_linear_prediction_toward_its_target_without_overshooting()
     np.testing.assert_allclose(obgd(weights, small, 2.0, 0.5, 2.0), 0.5 * 2.0 * small)
 
 
-def test_rtrl_learns_memory_chain_where_tbptt1_does_not():
-    """Chain length 16, 20k steps per agent, 8 agents: every RTRL agent answers >= 90% right
-    (chance is 50%), while at least 2 of the TBPTT(1) agents, paired by seed (same initial
-    parameters and exploration), stay below. At length 8 a random RTU already holds the bit,
-    and TBPTT(1) solves it too (see the note of scripts/bench_streaming.py)."""
-    env, params = make_memory_chain(16)
+def test_rtrl_learns_memory_chain_8_where_tbptt1_does_not():
+    """Chain length 8, 40k steps per agent, 8 agents paired by seed (same initial parameters and
+    exploration) for the two gradients. The RTU starts with a short memory (|lambda| <= 0.7, so
+    at most 0.7^7 < 0.1 of the context is left at the query): it must learn to hold the bit.
+    RTRL agents answer >= 90% right (chance is 50%); most TBPTT(1) agents stay below. With the
+    default ring init (|lambda| up to 1) a random RTU already holds the bit over 8 steps and
+    TBPTT(1) solves length 8 as well (scripts/bench_streaming.py has both over lengths)."""
+    env, params = make_memory_chain(8)
     keys = jax.random.split(jax.random.key(0), 8)
     success = {}
     for gradient in ("rtrl", "tbptt1"):
-        config = StreamQConfig(gradient=gradient, total_steps=20_000, steps_per_update=1_000)
+        config = StreamQConfig(
+            gradient=gradient,
+            hidden_size=16,
+            rtu_r_max=0.7,
+            total_steps=40_000,
+            steps_per_update=2_000,
+        )
         trainer = streaming.make_train(config, env, params)
         _, metrics = jit(jax.vmap(trainer.train), level=1)(keys)
         returns = np.asarray(metrics["episode_return"])[:, -2:].mean(1)  # the last tenth
         success[gradient] = (returns + 1) / 2
-    assert np.all(success["rtrl"] >= 0.9), success
-    assert np.sum(success["tbptt1"] < 0.9) >= 2, success
+    assert np.mean(success["rtrl"]) >= 0.9 and np.sum(success["rtrl"] >= 0.9) >= 7, success
+    assert np.mean(success["tbptt1"]) < 0.8 and np.sum(success["tbptt1"] < 0.9) >= 4, success
