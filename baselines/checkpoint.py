@@ -9,13 +9,17 @@ from typing import Any
 
 from flax import serialization
 
-from baselines.config import PPOConfig, PQNConfig, TrainConfig
+from baselines.config import PPOConfig, PQNConfig, StreamQConfig, TrainConfig
 
-CONFIG_TYPES = {"pqn": PQNConfig, "ppo": PPOConfig}
+CONFIG_TYPES = {"pqn": PQNConfig, "ppo": PPOConfig, "stream_q": StreamQConfig}
 
 
 def save(
-    run_dir: str | Path, algorithm: str, config: TrainConfig, params: Any, **meta: Any
+    run_dir: str | Path,
+    algorithm: str,
+    config: TrainConfig | StreamQConfig,
+    params: Any,
+    **meta: Any,
 ) -> None:
     """Write `config.json` (algorithm, config, `meta` such as the env id) and `params.msgpack`."""
     run_dir = Path(run_dir)
@@ -25,7 +29,7 @@ def save(
     (run_dir / "params.msgpack").write_bytes(serialization.to_bytes(params))
 
 
-def load(run_dir: str | Path) -> tuple[dict, TrainConfig, Any]:
+def load(run_dir: str | Path) -> tuple[dict, TrainConfig | StreamQConfig, Any]:
     """(record, config, params) of a saved run; params are a plain nested dict of arrays."""
     run_dir = Path(run_dir)
     record = json.loads((run_dir / "config.json").read_text())

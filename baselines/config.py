@@ -66,7 +66,7 @@ class PQNConfig(TrainConfig):
     lam: float = 0.65
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
-    epsilon_fraction: float = 0.25
+    epsilon_fraction: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,73 @@ class PPOConfig(TrainConfig):
     clip_eps: float = 0.2
     value_coef: float = 0.5
     entropy_coef: float = 0.01
+
+
+RTRL_MEMORIES = ("rtu", "nonlinear_rtu")
+
+
+@dataclass(frozen=True)
+class StreamQConfig:
+    """Streaming Q(lambda) (`baselines/streaming.py`): each agent learns from its one env at every
+    step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
+    `RTRL_MEMORIES`) or "tbptt1" (through the current step only, any memory). `learning_rate` and
+    `kappa` are ObGD's step size and overshooting bound. One update (one metrics record) is
+    `steps_per_update` steps; epsilon decays linearly over `epsilon_fraction` of training.
+    `rtu_r_max` is the largest |lambda| of an RTU's ring init (MODELS.md §1 uses 1); below 1 the
+    memory starts short, so holding information longer has to be learned."""
+
+    memory: str = "rtu"
+    gradient: str = "rtrl"
+    hidden_size: int = 64
+    rtu_r_max: float = 1.0
+    total_steps: int = 100_000
+    steps_per_update: int = 500
+    learning_rate: float = 1.0
+    kappa: float = 2.0
+    gamma: float = 0.99
+    lam: float = 0.8
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.01
+    epsilon_fraction: float = 0.1
+
+    def __post_init__(self):
+        from baselines.memory import MEMORY_MODELS
+
+        MEMORY_MODELS[self.memory]  # raises, listing the valid names
+        if self.gradient not in ("rtrl", "tbptt1"):
+            raise ValueError(f"gradient must be 'rtrl' or 'tbptt1', got {self.gradient!r}")
+        if self.gradient == "rtrl" and self.memory not in RTRL_MEMORIES:
+            raise ValueError(
+                f"exact RTRL is implemented for {RTRL_MEMORIES}, not {self.memory!r}; "
+                "use gradient='tbptt1' for other memories"
+            )
+        for name in ("hidden_size", "steps_per_update"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.num_updates < 1:
+            raise ValueError(
+                f"total_steps ({self.total_steps}) is less than one update "
+                f"({self.steps_per_update} steps)"
+            )
+        if not 0 < self.rtu_r_max <= 1:
+            raise ValueError(f"rtu_r_max must lie in (0, 1], got {self.rtu_r_max}")
+        if self.rtu_r_max != 1 and self.memory not in RTRL_MEMORIES:
+            raise ValueError(f"rtu_r_max applies to {RTRL_MEMORIES}, not {self.memory!r}")
+        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
+            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
+        if self.learning_rate <= 0 or self.kappa <= 0:
+            raise ValueError(
+                f"learning_rate and kappa must be positive, got {self.learning_rate}, {self.kappa}"
+            )
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_steps // self.steps_per_update
+
+    @property
+    def memory_options(self) -> tuple[tuple[str, float], ...]:
+        """Keyword arguments of the memory model (`networks.Agent.memory_options`)."""
+        return (("r_max", self.rtu_r_max),) if self.memory in RTRL_MEMORIES else ()
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)

@@ -19,11 +19,11 @@ import numpy as np
 from tqdm import tqdm
 
 import popgym_arcade_twins as pat
-from baselines import checkpoint, ppo, pqn
-from baselines.config import TrainConfig
+from baselines import checkpoint, ppo, pqn, streaming
+from baselines.config import StreamQConfig, TrainConfig
 from baselines.probes import make_probe
 
-MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train}
+MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train, "stream_q": streaming.make_train}
 PROBE_PREFIX = "probe:"
 
 
@@ -35,7 +35,7 @@ def make_env(env_id: str, partial_obs: bool, obs_size: int = 128) -> tuple[Any, 
     return pat.make(env_id, partial_obs=partial_obs, obs_size=obs_size)
 
 
-def make_trainer(algorithm: str, config: TrainConfig, env: Any, env_params: Any):
+def make_trainer(algorithm: str, config: TrainConfig | StreamQConfig, env: Any, env_params: Any):
     if algorithm not in MAKE_TRAIN:
         raise ValueError(f"algorithm must be one of {sorted(MAKE_TRAIN)}, got {algorithm!r}")
     return MAKE_TRAIN[algorithm](config, env, env_params)
@@ -54,7 +54,7 @@ def run(
     env_id: str,
     partial_obs: bool,
     algorithm: str,
-    config: TrainConfig,
+    config: TrainConfig | StreamQConfig,
     seeds: list[int] | tuple[int, ...] = (0,),
     obs_size: int = 128,
     chunk_updates: int = 10,

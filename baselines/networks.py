@@ -14,6 +14,7 @@ sees both the memory output and the encoder features, so a policy may bypass mem
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -73,6 +74,7 @@ class Agent(nn.Module):
 
     `__call__` runs a tape (inputs [T, B, ...], the memory's parallel/sequence path); `step` runs
     one step (inputs [B, ...]). Both take and return the memory carry and agree exactly.
+    `memory_options` are further keyword arguments of the memory model, as (name, value) pairs.
     """
 
     memory: str
@@ -81,12 +83,13 @@ class Agent(nn.Module):
     head: str = "q"
     layer_norm: bool = True
     pixels: bool = True  # False: vector observations (see Encoder)
+    memory_options: tuple[tuple[str, Any], ...] = ()
 
     def setup(self):
         if self.head not in ("q", "actor_critic"):
             raise ValueError(f"head must be 'q' or 'actor_critic', got {self.head!r}")
         self.encoder = Encoder(self.hidden_size, self.pixels)
-        self.memory_model = MEMORY_MODELS[self.memory](hidden_size=self.hidden_size)
+        self.memory_model = self.make_memory()
         self.torso = nn.Dense(self.hidden_size)
         self.norm = nn.LayerNorm() if self.layer_norm else (lambda x: x)
         if self.head == "q":
@@ -96,10 +99,12 @@ class Agent(nn.Module):
             self.critic = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
 
     @nn.nowrap
+    def make_memory(self) -> nn.Module:
+        return MEMORY_MODELS[self.memory](hidden_size=self.hidden_size, **dict(self.memory_options))
+
+    @nn.nowrap
     def initialize_carry(self, batch_shape: Sequence[int]):
-        return MEMORY_MODELS[self.memory](hidden_size=self.hidden_size).initialize_carry(
-            batch_shape
-        )
+        return self.make_memory().initialize_carry(batch_shape)
 
     def _heads(self, features: jax.Array, remembered: jax.Array):
         x = nn.relu(self.norm(self.torso(jnp.concatenate([remembered, features], axis=-1))))

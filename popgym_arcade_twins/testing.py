@@ -1,7 +1,8 @@
 """Conformance suite: the contracts every env and every twin pair must keep.
 
 Anyone adding a game runs `check_twins("MyGameEasy")` (and the test suite runs it over every
-registered id). Each check raises `AssertionError` naming the broken contract.
+registered id); `check_pair` takes twins built by hand. Each check raises `AssertionError` naming
+the broken contract.
 """
 
 from __future__ import annotations
@@ -119,14 +120,22 @@ def check_env(
 
 
 def check_twins(env_id: str, obs_size: int = 64, num_envs: int = 4, num_steps: int = 48) -> None:
-    """Both variants conform, and under the same keys and actions they share states, rewards and
-    flags while their frames differ."""
+    """`check_pair` on the registered twins of `env_id`."""
     mdp, pomdp, params = make_twins(env_id, obs_size=obs_size)
+    check_pair(mdp, pomdp, params, num_envs, num_steps)
+
+
+def check_pair(
+    mdp: TwinEnv, pomdp: TwinEnv, params: Params, num_envs: int = 4, num_steps: int = 48
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both variants conform, and under the same keys and actions they share states, rewards and
+    flags while their frames differ. Returns the records of both rollouts (MDP, POMDP)."""
     mdp_records = check_env(mdp, params, num_envs, num_steps)
     pomdp_records = check_env(pomdp, params, num_envs, num_steps)
     for name in ("state", "final_state", "reward", "terminated", "truncated"):
         same = jax.tree.map(jnp.array_equal, mdp_records[name], pomdp_records[name])
-        assert all(bool(s) for s in jax.tree.leaves(same)), f"{env_id}: twins differ in {name}"
+        assert all(bool(s) for s in jax.tree.leaves(same)), f"{mdp.name}: twins differ in {name}"
     assert not bool(jnp.array_equal(mdp_records["obs"], pomdp_records["obs"])), (
-        f"{env_id}: MDP and POMDP frames are identical over the whole rollout"
+        f"{mdp.name}: MDP and POMDP frames are identical over the whole rollout"
     )
+    return mdp_records, pomdp_records

@@ -14,6 +14,7 @@ Every model maps x float[T, *batch, d_in] -> y float[T, *batch, hidden_size]:
 | mingru             | h = (1-z) h + z g(h~); z, h~ from x   | log-space monoid | h f32[n]        |
 | lru                | h = lam h + gamma B u; Re(C h) + D u  | diagonal monoid  | h c64[n]        |
 | rtu                | h = lam h + gamma (W1 + i W2) x; tanh | diagonal monoid  | h c64[n/2]      |
+| nonlinear_rtu      | as rtu, tanh inside the recurrence    | lax.scan         | h c64[n/2]      |
 | linear_attention   | S += phi(k) v^T, z += phi(k)          | chunked monoid   | S, z f32[H,d,*] |
 | gated_delta        | S = a S (I - b k k^T) + b v k^T       | chunked monoid   | S f32[H,d,d]    |
 | windowed_attention | softmax over the last W steps         | blocked mask     | W cached steps  |
@@ -22,9 +23,10 @@ Every model maps x float[T, *batch, d_in] -> y float[T, *batch, hidden_size]:
 
 n = hidden_size, lam = complex eigenvalues |lam| <= 1, H heads of size d = n / H. A monoid's
 sequence path is the resettable associative scan (base.py), per step or, for the d x d states,
-per chunk of steps (chunked.py). Every sequence path except gru's is parallel and must match
-`sequential`, a lax.scan of `step` that every model also has. On CPU `sequential` is often the
-faster one (scripts/bench_memory.py); the parallel paths are for accelerators.
+per chunk of steps (chunked.py). Every sequence path except those of gru and nonlinear_rtu is
+parallel and must match `sequential`, a lax.scan of `step` that every model also has. On CPU
+`sequential` is often the faster one (scripts/bench_memory.py); the parallel paths are for
+accelerators.
 """
 
 import difflib
@@ -37,7 +39,7 @@ from baselines.memory.linear_attention import LinearAttention
 from baselines.memory.lru import LRU
 from baselines.memory.memoryless import Memoryless
 from baselines.memory.mingru import MinGRU
-from baselines.memory.rtu import RTU
+from baselines.memory.rtu import RTU, NonlinearRTU
 from baselines.memory.windowed_attention import WindowedAttention
 
 
@@ -55,6 +57,7 @@ MEMORY_MODELS: dict[str, type[MemoryModel]] = _Registry(
     mingru=MinGRU,
     lru=LRU,
     rtu=RTU,
+    nonlinear_rtu=NonlinearRTU,
     linear_attention=LinearAttention,
     gated_delta=GatedDeltaNet,
     windowed_attention=WindowedAttention,

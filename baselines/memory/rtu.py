@@ -1,11 +1,17 @@
-"""Linear RTU, the Recurrent Trace Unit (Elelimy et al. 2024; MODELS.md §1), in complex form.
+"""Recurrent Trace Units (Elelimy et al. 2024; MODELS.md §1), in complex form.
 
 n = hidden_size / 2 units; h = c1 + i c2 complex64[*batch, n];
-h_t = lambda * h_{t-1} + gamma * (W1 x_t + i W2 x_t), gamma = sqrt(1 - |lambda|^2),
-y_t = tanh([c1_t; c2_t]). No C projection and no Re(.): the output is the state itself.
+pre_t = lambda * h_{t-1} + gamma * (W1 x_t + i W2 x_t), gamma = sqrt(1 - |lambda|^2).
 
-Parameters keep the names of MODELS.md §1 so exact RTRL can run on them: `nu`, `theta_log`
-float32[n], and `w1`, `w2` whose `kernel` float32[d_in, n] is W1^T, W2^T (LeCun normal).
+- `RTU`, the linear RTU: h_t = pre_t and y_t = tanh([c1_t; c2_t]) (the nonlinearity acts on the
+  output only), a diagonal memoroid.
+- `NonlinearRTU`: c1_t = tanh(Re pre_t), c2_t = tanh(Im pre_t) and y_t = [c1_t; c2_t]; the squash
+  inside the recurrence breaks associativity, so it runs `sequential`.
+
+No C projection and no Re(.): the output is the state itself. Both keep the parameters of
+MODELS.md §1 under the same names, so exact RTRL (`baselines.rtrl`) runs on either: `nu`,
+`theta_log` float32[n], and `w1`, `w2` whose `kernel` float32[d_in, n] is W1^T, W2^T (LeCun
+normal).
 """
 
 from typing import Any
@@ -16,6 +22,11 @@ import jax.numpy as jnp
 
 from baselines.memory.base import Carry, Element
 from baselines.memory.diagonal import DiagonalRecurrence, eigenvalues
+
+
+def input_gain(nu: jax.Array) -> jax.Array:
+    """gamma = sqrt(1 - |lambda|^2) = sqrt(1 - exp(-2 exp(nu))), float32[n]."""
+    return jnp.sqrt(-jnp.expm1(-2 * jnp.exp(nu)))
 
 
 class RTU(DiagonalRecurrence):
@@ -33,10 +44,24 @@ class RTU(DiagonalRecurrence):
         self.w2 = nn.Dense(self.num_states(), use_bias=False)
 
     def element(self, features: Any) -> Element:
-        lam = eigenvalues(self.nu, self.theta_log)
-        gamma = jnp.sqrt(-jnp.expm1(-2 * jnp.exp(self.nu)))
-        b = gamma * (self.w1(features) + 1j * self.w2(features))
-        return jnp.broadcast_to(lam, b.shape), b
+        b = input_gain(self.nu) * (self.w1(features) + 1j * self.w2(features))
+        return jnp.broadcast_to(eigenvalues(self.nu, self.theta_log), b.shape), b
 
     def readout(self, carry: Carry, features: Any) -> jax.Array:
         return jnp.tanh(jnp.concatenate([carry.real, carry.imag], axis=-1))
+
+
+class NonlinearRTU(RTU):
+    """The RTU's parameters and pre-activation, with tanh applied to each part of the state."""
+
+    is_parallel = False
+
+    def cell(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
+        pre = self.absorb(carry, self.element(x))
+        carry = jnp.tanh(pre.real) + 1j * jnp.tanh(pre.imag)
+        return carry, jnp.concatenate([carry.real, carry.imag], axis=-1)
+
+    def __call__(
+        self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
+    ) -> tuple[Carry, jax.Array]:
+        return self.sequential(carry, inputs)

@@ -124,6 +124,7 @@ PARAMETER_COUNTS = {
     "mingru": 192,
     "lru": 1184,
     "rtu": 96,
+    "nonlinear_rtu": 96,
     "linear_attention": 512,
     "gated_delta": 560,
     "windowed_attention": 532,

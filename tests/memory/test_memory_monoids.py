@@ -10,7 +10,9 @@ from baselines.memory import MEMORY_MODELS, Memoroid, resettable, resettable_sca
 from baselines.memory.diagonal import DiagonalRecurrence
 from tests.memory.memory_utils import assert_trees_close, jit, random_carry, random_inputs
 
-MONOIDS = [name for name, cls in MEMORY_MODELS.items() if issubclass(cls, Memoroid)]
+MONOIDS = [
+    name for name, cls in MEMORY_MODELS.items() if issubclass(cls, Memoroid) and cls.is_parallel
+]
 affine = DiagonalRecurrence.combine  # (a, b) acts as h -> a h + b
 
 
