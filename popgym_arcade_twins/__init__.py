@@ -3,7 +3,6 @@
 Importing the package registers every game's ids here and with gymnax.
 """
 
-from popgym_arcade_twins import xla_flags  # noqa: F401  (first: sets XLA flags before JAX starts)
 from popgym_arcade_twins.core import ACTION_NAMES, NUM_ACTIONS, Game, TwinEnv
 from popgym_arcade_twins.envs import GAMES
 from popgym_arcade_twins.registry import OBS_SIZES, make, make_twins, register, registered_envs
