@@ -6,6 +6,13 @@ import dataclasses
 from dataclasses import dataclass
 
 
+def require_positive(config, *names: str) -> None:
+    """Raise a ValueError naming the first of `config`'s fields `names` that is below 1."""
+    for name in names:
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be a positive integer, got {getattr(config, name)}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
@@ -28,9 +35,9 @@ class TrainConfig:
         from baselines.memory import MEMORY_MODELS
 
         MEMORY_MODELS[self.memory]  # raises, listing the valid names
-        for name in ("hidden_size", "num_envs", "rollout_steps", "num_epochs", "num_minibatches"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        require_positive(
+            self, "hidden_size", "num_envs", "rollout_steps", "num_epochs", "num_minibatches"
+        )
         if self.num_envs % self.num_minibatches:
             raise ValueError(
                 f"num_envs ({self.num_envs}) must be a multiple of num_minibatches "
@@ -118,9 +125,7 @@ class StreamQConfig:
                 f"exact RTRL is implemented for {RTRL_MEMORIES}, not {self.memory!r}; "
                 "use gradient='tbptt1' for other memories"
             )
-        for name in ("hidden_size", "steps_per_update"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        require_positive(self, "hidden_size", "steps_per_update")
         if self.num_updates < 1:
             raise ValueError(
                 f"total_steps ({self.total_steps}) is less than one update "
