@@ -1,5 +1,6 @@
-"""Benchmark the memory models: forward + backward time of the sequence path, parallel versus
-sequential (a lax.scan of the single step), one JSON line per model and mode.
+"""Benchmark the memory models: forward + backward time of the sequence path (parallel: the
+default; associative: memoroids forced to the log-depth scan) versus sequential (a lax.scan of
+the single step), one JSON line per model and mode.
 
     python -m scripts.bench_memory [--batch 64] [--seq 1024] [--hidden 128] [--models lru,gru]
 
@@ -18,9 +19,16 @@ import time
 import jax
 import jax.numpy as jnp
 
-from baselines.memory import MEMORY_MODELS, MemoryModel
+from baselines.memory import MEMORY_MODELS, Memoroid, MemoryModel
 
-MODES = {"parallel": "__call__", "sequential": "sequential"}
+# mode -> (method, prefix scan of memoroids): "parallel" is the default sequence path, whose
+# prefix scan the backend chooses (see base.prefix_carries); "associative" forces the log-depth
+# scan; "sequential" is the lax.scan of the single step.
+MODES = {
+    "parallel": ("__call__", "auto"),
+    "associative": ("__call__", "associative"),
+    "sequential": ("sequential", "auto"),
+}
 
 
 def model_names(text: str) -> list[str]:
@@ -51,11 +59,14 @@ def parse_args() -> argparse.Namespace:
 def bench(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array, repeats: int) -> dict:
     """Seconds to compile and to run value_and_grad of mean(y^2) w.r.t. the parameters, and
     the compiled program's scratch memory."""
+    method, prefix_scan = MODES[mode]
+    if isinstance(model, Memoroid):
+        model = model.clone(prefix_scan=prefix_scan)
     carry = model.initialize_carry(start.shape[1:])
     params = jax.jit(model.init)(jax.random.key(0), carry, (x[:1], start[:1]))
 
     def loss(params, carry, x, start):
-        _, y = model.apply(params, carry, (x, start), method=MODES[mode])
+        _, y = model.apply(params, carry, (x, start), method=method)
         return jnp.mean(y**2)
 
     begin = time.perf_counter()
@@ -83,7 +94,10 @@ def main() -> None:
     start = jax.random.bernoulli(key_start, 0.01, (args.seq, args.batch)).at[0].set(True)
     for name in args.models:
         model = MEMORY_MODELS[name](hidden_size=args.hidden)
-        for mode in MODES if model.is_parallel else ["sequential"]:
+        modes = ["sequential"]
+        if model.is_parallel:
+            modes = list(MODES) if isinstance(model, Memoroid) else ["parallel", "sequential"]
+        for mode in modes:
             record = {"model": name, "mode": mode, "batch": args.batch, "seq": args.seq}
             record |= {"hidden": args.hidden, "device": jax.devices()[0].device_kind}
             print(json.dumps(record | bench(model, mode, x, start, args.repeats)), flush=True)

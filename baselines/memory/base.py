@@ -72,6 +72,38 @@ def carries_after(
     return absorb(select(has_start, _repeat(initial, n), _repeat(carry, n)), prefix)
 
 
+PREFIX_SCANS = ("auto", "associative", "linear")
+
+
+def prefix_carries(
+    model: "Memoroid", elements: Element, start: jax.Array, carry: Carry, initial: Carry
+) -> Carry:
+    """The carry after each step of `elements` (leaves [N, ...]) from the incoming `carry`,
+    restarting from `initial` at every `start`, leaves [N, *batch, ...].
+
+    Two algorithms with equal results (tested): "associative" (`resettable_scan`, depth log N)
+    and "linear" (a lax.scan of `absorb`, depth N but one pass over memory). On XLA:CPU the
+    linear one runs 3x faster for the diagonal recurrences (2 cores cannot hide the ~2 log N
+    passes of the associative scan); accelerators favour the associative one. "auto" picks by
+    the default backend, as `jax.lax.cumsum` does.
+    """
+    if model.prefix_scan not in PREFIX_SCANS:
+        raise ValueError(f"prefix_scan must be one of {PREFIX_SCANS}, got {model.prefix_scan!r}")
+    linear = model.prefix_scan == "linear" or (
+        model.prefix_scan == "auto" and jax.default_backend() == "cpu"
+    )
+    if not linear:
+        prefix, has_start = resettable_scan(model.combine, elements, start)
+        return carries_after(model.absorb, prefix, has_start, carry, initial)
+
+    def absorb_one(carry: Carry, inputs: tuple[Element, jax.Array]) -> tuple[Carry, Carry]:
+        element, is_start = inputs
+        carry = model.absorb(select(is_start, initial, carry), element)
+        return carry, carry
+
+    return jax.lax.scan(absorb_one, carry, (elements, start))[1]
+
+
 def _repeat(tree: Any, length: int) -> Any:
     return jax.tree.map(lambda a: jnp.broadcast_to(a, (length, *a.shape)), tree)
 
@@ -155,9 +187,11 @@ class Memoroid(MemoryModel):
     features)`. No identity element is needed: the start flag is folded into the combine, and
     the incoming carry enters as the leftmost element through `absorb`. The parallel path keeps
     one carry per step; `chunked.ChunkedMemoroid` keeps one per chunk, for costly elements.
+    `prefix_scan` chooses how the carries are accumulated (see `prefix_carries`).
     """
 
     is_parallel: ClassVar[bool] = True
+    prefix_scan: str = "auto"
 
     def features(self, x: jax.Array) -> Any:
         """Per-step projections shared by `element` and `readout` (default: x itself)."""
@@ -188,7 +222,6 @@ class Memoroid(MemoryModel):
         x, start = inputs
         check_inputs(carry, x, start, has_time=True)
         features = self.features(x)
-        prefix, has_start = resettable_scan(self.combine, self.element(features), start)
         initial = self.initialize_carry(start.shape[1:])
-        carries = carries_after(self.absorb, prefix, has_start, carry, initial)
+        carries = prefix_carries(self, self.element(features), start, carry, initial)
         return jax.tree.map(lambda a: a[-1], carries), self.readout(carries, features)

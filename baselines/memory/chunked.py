@@ -11,14 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from baselines.memory.base import (
-    Carry,
-    Element,
-    Memoroid,
-    carries_after,
-    check_inputs,
-    resettable_scan,
-)
+from baselines.memory.base import Carry, Element, Memoroid, check_inputs, prefix_carries
 
 
 def time_minor(a: jax.Array, features_ndim: int) -> jax.Array:
@@ -64,9 +57,8 @@ class ChunkedMemoroid(Memoroid):
         elements, intra = self.summarize(
             jax.tree.map(chunks, self.features(x)), start, chunks(jnp.ones(x.shape[:-1], bool))
         )
-        prefix, has_start = resettable_scan(self.combine, elements, start.any(axis=1))
         initial = self.initialize_carry(start.shape[2:])
-        after = carries_after(self.absorb, prefix, has_start, carry, initial)
+        after = prefix_carries(self, elements, start.any(axis=1), carry, initial)
         before = jax.tree.map(lambda c, a: jnp.concatenate([c[None], a[:-1]]), carry, after)
         y = self.chunk_readout(before, intra)
         return jax.tree.map(lambda a: a[-1], after), y.reshape(-1, *y.shape[2:])[:length]

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.memory import MEMORY_MODELS
+from baselines.memory import MEMORY_MODELS, Memoroid
 from tests.memory.memory_utils import (
     D_IN,
     HIDDEN,
@@ -49,22 +49,29 @@ def test_reset_isolation(model, params):
 
 def test_parallel_matches_sequential_and_chunks(model, params):
     """The sequence path equals a lax.scan of the single-step path and is chunkable, with
-    resets at random places in a stream that arrives with a non-initial carry."""
+    resets at random places in a stream that arrives with a non-initial carry; memoroids with
+    either prefix scan."""
     batch = (2, 3)
     x, start = random_inputs(4, (24, *batch), start_rate=0.2)
     start[0] = False
+    scans = ("associative", "linear") if isinstance(model, Memoroid) else ("",)
+    variants = [model.clone(prefix_scan=scan) if scan else model for scan in scans]
 
     def run(carry):
-        whole = model.apply(params, carry, (x, start))
         steps = model.apply(params, carry, (x, start), method="sequential")
-        head = model.apply(params, carry, (x[:10], start[:10]))
-        tail = model.apply(params, head[0], (x[10:], start[10:]))
-        return whole, steps, (tail[0], jnp.concatenate([head[1], tail[1]]))
+        results = []
+        for variant in variants:
+            whole = variant.apply(params, carry, (x, start))
+            head = variant.apply(params, carry, (x[:10], start[:10]))
+            tail = variant.apply(params, head[0], (x[10:], start[10:]))
+            results.append((whole, (tail[0], jnp.concatenate([head[1], tail[1]]))))
+        return steps, results
 
-    whole, steps, chunks = jit(run)(random_carry(model, batch))
-    assert whole[1].shape == (24, *batch, HIDDEN)
-    assert_trees_close(whole, steps)
-    assert_trees_close(whole, chunks)
+    steps, results = jit(run)(random_carry(model, batch))
+    for whole, chunks in results:
+        assert whole[1].shape == (24, *batch, HIDDEN)
+        assert_trees_close(whole, steps)
+        assert_trees_close(whole, chunks)
 
 
 def test_gradients_finite_over_1000_steps(model, params):
@@ -110,6 +117,7 @@ def test_wrong_input_rank_says_what_was_expected(model, params):
         ("gated_delta", {"hidden_size": 10, "num_heads": 4}, "multiple of num_heads"),
         ("windowed_attention", {"hidden_size": 8, "window": 0}, "window must be >= 1"),
         ("linear_attention", {"hidden_size": 8, "chunk_size": 0}, "chunk_size must be >= 1"),
+        ("lru", {"hidden_size": 8, "prefix_scan": "fast"}, "prefix_scan must be one of"),
     ],
 )
 def test_bad_config_is_a_clear_error(name, config, message):
