@@ -93,7 +93,8 @@ def prefix_carries(
         model.prefix_scan == "auto" and jax.default_backend() == "cpu"
     )
     if not linear:
-        prefix, has_start = resettable_scan(model.combine, elements, start)
+        full = lambda leaf: jnp.broadcast_to(leaf, start.shape + leaf.shape[start.ndim :])
+        prefix, has_start = resettable_scan(model.combine, jax.tree.map(full, elements), start)
         return carries_after(model.absorb, prefix, has_start, carry, initial)
 
     def absorb_one(carry: Carry, inputs: tuple[Element, jax.Array]) -> tuple[Carry, Carry]:
@@ -187,7 +188,9 @@ class Memoroid(MemoryModel):
     features)`. No identity element is needed: the start flag is folded into the combine, and
     the incoming carry enters as the leftmost element through `absorb`. The parallel path keeps
     one carry per step; `chunked.ChunkedMemoroid` keeps one per chunk, for costly elements.
-    `prefix_scan` chooses how the carries are accumulated (see `prefix_carries`).
+    `prefix_scan` chooses how the carries are accumulated (see `prefix_carries`). Element leaves
+    are [N, *batch, ...] with size-1 batch axes allowed where a leaf does not vary over them
+    (the linear scan then never copies it across the batch).
     """
 
     is_parallel: ClassVar[bool] = True

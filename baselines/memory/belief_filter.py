@@ -16,10 +16,9 @@ from typing import Any
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from baselines.memory.base import Carry, Element
-from baselines.memory.diagonal import DiagonalRecurrence, eigenvalues
+from baselines.memory.diagonal import DiagonalRecurrence, decay_element
 
 
 class BeliefFilter(DiagonalRecurrence):
@@ -42,7 +41,7 @@ class BeliefFilter(DiagonalRecurrence):
 
     def element(self, features: Any) -> Element:
         b = self.b_re(features) + 1j * self.b_im(features)
-        return jnp.broadcast_to(eigenvalues(self.nu, self.theta_log), b.shape), b
+        return decay_element(self.nu, self.theta_log, b)
 
     def readout(self, carry: Carry, features: Any) -> jax.Array:
         return self.c_re(carry.real) - self.c_im(carry.imag)

@@ -43,6 +43,15 @@ def eigenvalues(nu: jax.Array, theta_log: jax.Array) -> jax.Array:
     return jnp.exp(-jnp.exp(nu) + 1j * jnp.exp(theta_log))
 
 
+def decay_element(nu: jax.Array, theta_log: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The element (a, b) for inputs b [N, *batch, n]: a = lambda, shaped [N, 1, ..., n] (see
+    `Memoroid`: a does not vary over the batch, so it is not copied across it)."""
+    lam = eigenvalues(nu, theta_log)
+    if b.ndim == 1:  # one step of one sequence (e.g. under vmap)
+        return lam, b
+    return jnp.broadcast_to(lam, (b.shape[0], *(1,) * (b.ndim - 2), lam.shape[-1])), b
+
+
 class DiagonalRecurrence(Memoroid):
     """A memoroid with a diagonal complex state h complex64[*batch, n] starting at 0.
 

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from baselines.memory.base import Carry, Element
-from baselines.memory.diagonal import DiagonalRecurrence, eigenvalues
+from baselines.memory.diagonal import DiagonalRecurrence, decay_element
 
 
 class LRU(DiagonalRecurrence):
@@ -44,7 +44,7 @@ class LRU(DiagonalRecurrence):
     def element(self, features: Any) -> Element:
         # Real matmuls: half the work of promoting u to complex.
         b = jnp.exp(self.gamma_log) * (features @ self.b_re.T + 1j * (features @ self.b_im.T))
-        return jnp.broadcast_to(eigenvalues(self.nu, self.theta_log), b.shape), b
+        return decay_element(self.nu, self.theta_log, b)
 
     def readout(self, carry: Carry, features: Any) -> jax.Array:
         return carry.real @ self.c_re.T - carry.imag @ self.c_im.T + self.d * features

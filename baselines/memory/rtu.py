@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from baselines.memory.base import Carry, Element
-from baselines.memory.diagonal import DiagonalRecurrence, eigenvalues
+from baselines.memory.diagonal import DiagonalRecurrence, decay_element
 
 
 def input_gain(nu: jax.Array) -> jax.Array:
@@ -45,7 +45,7 @@ class RTU(DiagonalRecurrence):
 
     def element(self, features: Any) -> Element:
         b = input_gain(self.nu) * (self.w1(features) + 1j * self.w2(features))
-        return jnp.broadcast_to(eigenvalues(self.nu, self.theta_log), b.shape), b
+        return decay_element(self.nu, self.theta_log, b)
 
     def readout(self, carry: Carry, features: Any) -> jax.Array:
         return jnp.tanh(jnp.concatenate([carry.real, carry.imag], axis=-1))
