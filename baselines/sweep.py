@@ -146,10 +146,11 @@ def cell_program(cell: Cell, config: SweepConfig):
         )  # fmt: skip
         seen = jnp.swapaxes(rollout.pomdp_obs if partial_obs else rollout.mdp_obs, 0, 1)
         start, lengths = rollout.start.T, harness.first_episode_lengths(rollout.done)
-        density = diagnostics.recall_density(
-            policy, params, seen, start, lengths, config.density_bins
-        )
-        saliency = diagnostics.saliency(policy, params, seen[0], start[0], lengths[0])
+        gradients = jax.vmap(diagnostics.pixel_gradients, (None, None, 0, 0, 0))(
+            policy, params, seen, start, lengths
+        )  # once, for both the recall density and trajectory 0's saliency
+        density = diagnostics.density_of(gradients, lengths, config.density_bins)
+        saliency = diagnostics.saliency_of(gradients[0])
         picks = jnp.ceil(jnp.asarray(SALIENCY_TIMES) * lengths[0]).astype(jnp.int32) - 1
         return {
             "train": metrics,

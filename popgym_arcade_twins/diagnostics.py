@@ -35,14 +35,25 @@ def _last_score(frames: jax.Array, policy: Policy, params: Any, start, length) -
     return scores[jnp.argmax(jax.lax.stop_gradient(scores))]
 
 
+def pixel_gradients(
+    policy: Policy, params: Any, obs: jax.Array, start: jax.Array, length: jax.Array | int
+) -> jax.Array:
+    """float32[T, S, S, 3]: d score / d pixel of the last step's greedy score with respect to
+    every pixel of every frame; zero from step `length` on. `saliency` and `density_of` read it,
+    so a caller that wants both computes it once."""
+    return jax.grad(_last_score)(obs.astype(jnp.float32), policy, params, start, length)
+
+
 def saliency(
     policy: Policy, params: Any, obs: jax.Array, start: jax.Array, length: jax.Array | int
 ) -> jax.Array:
-    """float32[T, S, S]: |d score / d pixel| of the last step's greedy score with respect to
-    every pixel of every frame, summed over colour channels; zero from step `length` on."""
-    frames = obs.astype(jnp.float32)
-    grads = jax.grad(_last_score)(frames, policy, params, start, length)
-    return jnp.sum(jnp.abs(grads), -1)
+    """float32[T, S, S]: |d score / d pixel| (`pixel_gradients`) summed over colour channels."""
+    return saliency_of(pixel_gradients(policy, params, obs, start, length))
+
+
+def saliency_of(gradients: jax.Array) -> jax.Array:
+    """float32[..., S, S] from `pixel_gradients` [..., S, S, 3]."""
+    return jnp.sum(jnp.abs(gradients), -1)
 
 
 def recall_density(
@@ -63,18 +74,24 @@ def recall_density(
     frames equally (n a multiple of num_bins), num_bins in the last bin and 0 elsewhere for one
     that sees only the last frame.
     """
+    gradients = jax.vmap(pixel_gradients, (None, None, 0, 0, 0))(
+        policy, params, obs, start, lengths
+    )
+    return density_of(gradients, lengths, num_bins)
 
-    def one(obs, start, length):
-        frames = obs.astype(jnp.float32)
-        grads = jax.grad(_last_score)(frames, policy, params, start, length)
+
+def density_of(gradients: jax.Array, lengths: jax.Array, num_bins: int = 10) -> jax.Array:
+    """`recall_density` from `pixel_gradients` of N trajectories [N, T, ...] and their lengths."""
+
+    def one(grads, length):
         norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=tuple(range(1, grads.ndim))))
         weights = norms / jnp.sum(norms)  # NaN where every gradient is zero
-        t = jnp.arange(1, obs.shape[0] + 1)
+        t = jnp.arange(1, grads.shape[0] + 1)
         bins = (t * num_bins + length - 1) // length - 1  # ceil(t / n * num_bins) - 1
         mass = jax.ops.segment_sum(jnp.where(t <= length, weights, 0.0), bins, num_bins)
         return mass * num_bins  # bins >= num_bins (t > n) are dropped by segment_sum
 
-    return jnp.nanmean(jax.vmap(one)(obs, start, lengths), axis=0)
+    return jnp.nanmean(jax.vmap(one)(gradients, lengths), axis=0)
 
 
 def inject_noise(key: jax.Array, obs: jax.Array, at: jax.Array | int) -> jax.Array:

@@ -58,15 +58,22 @@ def test_recall_density_of_an_averaging_policy_is_flat():
     np.testing.assert_allclose(density, np.ones(5), rtol=1e-5)
 
 
-def test_recall_density_ignores_steps_after_the_episode():
-    obs, start = trajectories(1, 12)
-    lengths = jnp.array([6])
-    density = diagnostics.recall_density(averaging_policy(), None, obs, start, lengths, 3)
-    # The same 6 frames followed by others (or by nothing) weigh the same.
-    shorter = diagnostics.recall_density(
-        averaging_policy(), None, obs[:, :6], start[:, :6], lengths, 3
+def first_frame_policy() -> Policy:
+    """Remembers the episode's first frame and reads only that."""
+
+    def apply(params, carry, obs, start):
+        carry = jnp.where(start[:, None, None, None], obs.astype(jnp.float32), carry)
+        return carry, read_out(carry)
+
+    return Policy(apply, lambda shape: jnp.zeros((*shape, 4, 4, 3)))
+
+
+def test_recall_density_of_a_first_frame_policy_sits_at_the_start():
+    obs, start = trajectories(3, 20)
+    density = diagnostics.recall_density(
+        first_frame_policy(), None, obs, start, jnp.array([20, 10, 15]), num_bins=5
     )
-    np.testing.assert_allclose(density, shorter, rtol=1e-6)
+    np.testing.assert_allclose(density, [5, 0, 0, 0, 0], atol=1e-6)
 
 
 def agent_policy(memory: str):
