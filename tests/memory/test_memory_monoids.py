@@ -46,7 +46,7 @@ def test_resettable_scan_restarts_at_every_start():
         np.testing.assert_array_equal(has_start[t], start[: t + 1].any(0))
 
 
-@pytest.mark.parametrize("name", MONOIDS, scope="session")
+@pytest.mark.parametrize("name", MONOIDS)
 def test_model_combine_is_associative_and_absorbs(model, params):
     """On elements a model makes from random inputs: combine is associative, with and without
     start flags, and absorbing a then b equals absorbing their combination."""
