@@ -1,7 +1,12 @@
-"""Train one (env id, variant, memory model) with PQN or PPO over seeds, from the command line.
+"""Train one (env id, variant, memory model) with PQN, PPO or streaming Q(lambda) over seeds,
+from the command line.
 
     python scripts/train.py CartPoleEasy --algorithm pqn --memory lru --steps 2e6 --seeds 2
     python scripts/train.py CountRecallEasy --pomdp --algorithm ppo --memory gru --out runs/cr
+    python scripts/train.py CountRecallEasy --pomdp --algorithm stream_q --gradient rtrl
+
+Settings left out take the algorithm's config defaults (baselines/config.py); a setting the
+algorithm does not have (e.g. --num-envs for stream_q, whose agents each own one env) is an error.
 
 Prints a JSON summary (final return per seed, env steps/s); with --out, writes metrics.jsonl,
 config.json and params.msgpack there.
@@ -10,14 +15,17 @@ config.json and params.msgpack there.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import numpy as np
 
-from baselines.config import PPOConfig, PQNConfig
+from baselines.config import PPOConfig, PQNConfig, StreamQConfig
 from baselines.experiment import run
 
-CONFIGS = {"pqn": PQNConfig, "ppo": PPOConfig}
+CONFIGS = {"pqn": PQNConfig, "ppo": PPOConfig, "stream_q": StreamQConfig}
+# Command-line settings passed to the config when given (dest name = config field).
+SETTINGS = ("memory", "hidden_size", "num_envs", "rollout_steps", "learning_rate", "gradient")
 
 
 def main() -> None:
@@ -27,26 +35,27 @@ def main() -> None:
     parser.add_argument("env_id")
     parser.add_argument("--pomdp", action="store_true", help="train on the POMDP twin")
     parser.add_argument("--algorithm", choices=sorted(CONFIGS), default="pqn")
-    parser.add_argument("--memory", default="lru")
+    parser.add_argument("--memory", help="a MEMORY_MODELS name (default: the config's)")
     parser.add_argument("--steps", type=float, default=1e6, help="env steps per seed")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--num-envs", type=int, default=64)
-    parser.add_argument("--rollout-steps", type=int, default=64)
-    parser.add_argument("--hidden-size", type=int, default=128)
+    parser.add_argument("--num-envs", type=int)
+    parser.add_argument("--rollout-steps", type=int)
+    parser.add_argument("--hidden-size", type=int)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--gradient", choices=("rtrl", "tbptt1"), help="stream_q only")
     parser.add_argument("--obs-size", type=int, default=128)
     parser.add_argument("--chunk", type=int, default=10, help="updates per jitted chunk")
     parser.add_argument("--out", help="run folder for metrics, config and parameters")
     args = parser.parse_args()
-    changes = {"learning_rate": args.learning_rate} if args.learning_rate else {}
-    config = CONFIGS[args.algorithm](
-        memory=args.memory,
-        hidden_size=args.hidden_size,
-        num_envs=args.num_envs,
-        rollout_steps=args.rollout_steps,
-        total_steps=int(args.steps),
-        **changes,
-    )
+    config_class = CONFIGS[args.algorithm]
+    given = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    for name in given.keys() - fields:
+        parser.error(f"--{name.replace('_', '-')} does not apply to {args.algorithm}")
+    try:
+        config = config_class(total_steps=int(args.steps), **given)
+    except (KeyError, ValueError) as error:  # a bad name or value, said by the config
+        parser.error(str(error))
     result = run(
         args.env_id, args.pomdp, args.algorithm, config, seeds=list(range(args.seeds)),
         obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
@@ -57,7 +66,7 @@ def main() -> None:
         "env_id": args.env_id,
         "variant": "POMDP" if args.pomdp else "MDP",
         "algorithm": args.algorithm,
-        "memory": args.memory,
+        "memory": config.memory,
         "env_steps_per_seed": int(result.env_steps[-1]),
         "final_return": np.nanmean(returns[:, -last:], axis=1).round(4).tolist(),
         "steps_per_s": round(result.steps_per_s),
