@@ -23,10 +23,10 @@ Every model maps x float[T, *batch, d_in] -> y float[T, *batch, hidden_size]:
 
 n = hidden_size, lam = complex eigenvalues |lam| <= 1, H heads of size d = n / H. A monoid's
 sequence path is the resettable associative scan (base.py), per step or, for the d x d states,
-per chunk of steps (chunked.py). Every sequence path except those of gru and nonlinear_rtu is
-parallel and must match `sequential`, a lax.scan of `step` that every model also has. On CPU
-`sequential` is often the faster one (scripts/bench_memory.py); the parallel paths are for
-accelerators.
+per chunk of steps (chunked.py); on CPU it runs in cache-sized time blocks with a linear scan of
+the carries instead (`Memoroid`). Every sequence path except those of gru and nonlinear_rtu is
+parallel and must match `sequential`, a lax.scan of `step` that every model also has
+(scripts/bench_memory.py times both).
 """
 
 import difflib

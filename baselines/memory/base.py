@@ -82,17 +82,10 @@ def prefix_carries(
     restarting from `initial` at every `start`, leaves [N, *batch, ...].
 
     Two algorithms with equal results (tested): "associative" (`resettable_scan`, depth log N)
-    and "linear" (a lax.scan of `absorb`, depth N but one pass over memory). On XLA:CPU the
-    linear one runs 3x faster for the diagonal recurrences (2 cores cannot hide the ~2 log N
-    passes of the associative scan); accelerators favour the associative one. "auto" picks by
-    the default backend, as `jax.lax.cumsum` does.
+    and "linear" (a lax.scan of `absorb`, depth N but one pass over memory); see
+    `Memoroid.prefix_scan` for which runs where.
     """
-    if model.prefix_scan not in PREFIX_SCANS:
-        raise ValueError(f"prefix_scan must be one of {PREFIX_SCANS}, got {model.prefix_scan!r}")
-    linear = model.prefix_scan == "linear" or (
-        model.prefix_scan == "auto" and jax.default_backend() == "cpu"
-    )
-    if not linear:
+    if not model.linear_prefix():
         full = lambda leaf: jnp.broadcast_to(leaf, start.shape + leaf.shape[start.ndim :])
         prefix, has_start = resettable_scan(model.combine, jax.tree.map(full, elements), start)
         return carries_after(model.absorb, prefix, has_start, carry, initial)
@@ -188,13 +181,34 @@ class Memoroid(MemoryModel):
     features)`. No identity element is needed: the start flag is folded into the combine, and
     the incoming carry enters as the leftmost element through `absorb`. The parallel path keeps
     one carry per step; `chunked.ChunkedMemoroid` keeps one per chunk, for costly elements.
-    `prefix_scan` chooses how the carries are accumulated (see `prefix_carries`). Element leaves
-    are [N, *batch, ...] with size-1 batch axes allowed where a leaf does not vary over them
-    (the linear scan then never copies it across the batch).
+    Element leaves are [N, *batch, ...] with size-1 batch axes allowed where a leaf does not
+    vary over them (the linear scan then never copies it across the batch).
+
+    How the sequence path runs (equal results, tested):
+    - prefix_scan "associative": `parallel` over the whole sequence, carries from the log-depth
+      `resettable_scan`; for accelerators, where its ~2 log T passes over memory run wide.
+    - prefix_scan "linear": `parallel` over blocks of `time_block` steps in a lax.scan, each
+      block rematerialized in the backward pass; within a block, features, elements and
+      readouts are batched over time and the carries accumulate by a lax.scan of `absorb`. For
+      XLA:CPU, where whole-sequence passes are memory-bound: a 32-step block's arrays stay in
+      cache, which on 2 cores makes this path 2-4x faster than the associative one and at
+      least as fast as a scan of `step` (scripts/bench_memory.py).
+    - "auto" (default): "linear" on CPU, "associative" elsewhere, as `jax.lax.cumsum` chooses.
     """
 
     is_parallel: ClassVar[bool] = True
     prefix_scan: str = "auto"
+    time_block: int = 32
+
+    @nn.nowrap
+    def linear_prefix(self) -> bool:
+        """Whether carries accumulate by the linear scan (see the class docstring)."""
+        if self.prefix_scan not in PREFIX_SCANS:
+            raise ValueError(f"prefix_scan must be one of {PREFIX_SCANS}, got {self.prefix_scan!r}")
+        if self.time_block < 1:
+            raise ValueError(f"time_block must be >= 1, got {self.time_block}")
+        auto = jax.default_backend() == "cpu"
+        return self.prefix_scan == "linear" or (self.prefix_scan == "auto" and auto)
 
     def features(self, x: jax.Array) -> Any:
         """Per-step projections shared by `element` and `readout` (default: x itself)."""
@@ -219,12 +233,39 @@ class Memoroid(MemoryModel):
         carry = self.absorb(carry, self.element(features))
         return carry, self.readout(carry, features)
 
+    def parallel(self, carry: Carry, x: jax.Array, start: jax.Array) -> tuple[Carry, jax.Array]:
+        """The sequence path over one stretch of time, all steps at once."""
+        features = self.features(x)
+        initial = self.initialize_carry(start.shape[1:])
+        carries = prefix_carries(self, self.element(features), start, carry, initial)
+        return jax.tree.map(lambda a: a[-1], carries), self.readout(carries, features)
+
     def __call__(
         self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
     ) -> tuple[Carry, jax.Array]:
         x, start = inputs
         check_inputs(carry, x, start, has_time=True)
-        features = self.features(x)
-        initial = self.initialize_carry(start.shape[1:])
-        carries = prefix_carries(self, self.element(features), start, carry, initial)
-        return jax.tree.map(lambda a: a[-1], carries), self.readout(carries, features)
+        if not self.linear_prefix() or len(start) <= self.time_block:
+            return self.parallel(carry, x, start)
+        return in_time_blocks(self, carry, x, start)
+
+
+def in_time_blocks(
+    model: Memoroid, carry: Carry, x: jax.Array, start: jax.Array
+) -> tuple[Carry, jax.Array]:
+    """`model.parallel` over consecutive blocks of `model.time_block` steps (a lax.scan of
+    rematerialized blocks; the remainder runs after it), which equals one call on the whole."""
+    size = model.time_block
+    whole = len(start) // size * size
+    scan = nn.scan(
+        nn.remat(lambda module, c, xs: module.parallel(c, *xs)),
+        variable_broadcast="params",
+        split_rngs={"params": False},
+    )
+    blocks = lambda a: a[:whole].reshape(whole // size, size, *a.shape[1:])
+    carry, y = scan(model, carry, (blocks(x), blocks(start)))
+    y = y.reshape(whole, *y.shape[2:])
+    if whole == len(start):
+        return carry, y
+    carry, rest = model.parallel(carry, x[whole:], start[whole:])
+    return carry, jnp.concatenate([y, rest])

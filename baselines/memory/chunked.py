@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from baselines.memory.base import Carry, Element, Memoroid, check_inputs, prefix_carries
+from baselines.memory.base import Carry, Element, Memoroid, prefix_carries
 
 
 def time_minor(a: jax.Array, features_ndim: int) -> jax.Array:
@@ -38,11 +38,7 @@ class ChunkedMemoroid(Memoroid):
         [C, *batch, ...]); a start inside a chunk cuts the steps after it off from `before`."""
         raise NotImplementedError
 
-    def __call__(
-        self, carry: Carry, inputs: tuple[jax.Array, jax.Array]
-    ) -> tuple[Carry, jax.Array]:
-        x, start = inputs
-        check_inputs(carry, x, start, has_time=True)
+    def parallel(self, carry: Carry, x: jax.Array, start: jax.Array) -> tuple[Carry, jax.Array]:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
         length = len(start)

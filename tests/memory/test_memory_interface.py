@@ -50,12 +50,22 @@ def test_reset_isolation(model, params):
 def test_parallel_matches_sequential_and_chunks(model, params):
     """The sequence path equals a lax.scan of the single-step path and is chunkable, with
     resets at random places in a stream that arrives with a non-initial carry; memoroids with
-    either prefix scan."""
+    either prefix scan, the linear one also in time blocks with a remainder (values and
+    gradients)."""
     batch = (2, 3)
     x, start = random_inputs(4, (24, *batch), start_rate=0.2)
     start[0] = False
-    scans = ("associative", "linear") if isinstance(model, Memoroid) else ("",)
-    variants = [model.clone(prefix_scan=scan) if scan else model for scan in scans]
+    variants = [model]
+    if isinstance(model, Memoroid):
+        variants = [
+            model.clone(prefix_scan="associative"),
+            model.clone(prefix_scan="linear"),
+            model.clone(prefix_scan="linear", time_block=5),
+        ]
+
+    def energy_gradient(carry, method):
+        energy = lambda p: jnp.sum(variants[-1].apply(p, carry, (x, start), method=method)[1] ** 2)
+        return jax.grad(energy)(params)
 
     def run(carry):
         steps = model.apply(params, carry, (x, start), method="sequential")
@@ -65,13 +75,20 @@ def test_parallel_matches_sequential_and_chunks(model, params):
             head = variant.apply(params, carry, (x[:10], start[:10]))
             tail = variant.apply(params, head[0], (x[10:], start[10:]))
             results.append((whole, (tail[0], jnp.concatenate([head[1], tail[1]]))))
-        return steps, results
+        gradients = [energy_gradient(carry, method) for method in ("sequential", "__call__")]
+        return steps, results, gradients
 
-    steps, results = jit(run)(random_carry(model, batch))
+    steps, results, (step_gradient, gradient) = jit(run)(random_carry(model, batch))
     for whole, chunks in results:
         assert whole[1].shape == (24, *batch, HIDDEN)
         assert_trees_close(whole, steps)
         assert_trees_close(whole, chunks)
+    for actual, expected in zip(
+        jax.tree.leaves(gradient), jax.tree.leaves(step_gradient), strict=True
+    ):
+        # float32 sums in another order: relative to the leaf's scale (belief_filter's ~1e3).
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-4 * scale)
 
 
 def test_gradients_finite_over_1000_steps(model, params):
@@ -118,6 +135,7 @@ def test_wrong_input_rank_says_what_was_expected(model, params):
         ("windowed_attention", {"hidden_size": 8, "window": 0}, "window must be >= 1"),
         ("linear_attention", {"hidden_size": 8, "chunk_size": 0}, "chunk_size must be >= 1"),
         ("lru", {"hidden_size": 8, "prefix_scan": "fast"}, "prefix_scan must be one of"),
+        ("mingru", {"hidden_size": 8, "time_block": 0}, "time_block must be >= 1"),
     ],
 )
 def test_bad_config_is_a_clear_error(name, config, message):
