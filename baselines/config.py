@@ -13,8 +13,35 @@ def require_positive(config, *names: str) -> None:
             raise ValueError(f"{name} must be a positive integer, got {getattr(config, name)}")
 
 
+class BudgetedConfig:
+    """What every baseline's config shares: a `memory` model of `hidden_size`, a budget of
+    `total_steps` env steps cut into updates of `steps_per_update`, and `gamma` and `lam`."""
+
+    def check_shared(self, *positive: str) -> None:
+        """Raise a ValueError for an unknown memory, a field of `positive` (and hidden_size)
+        below 1, a budget below one update, or gamma or lam outside [0, 1]."""
+        from baselines.memory import MEMORY_MODELS
+
+        MEMORY_MODELS[self.memory]  # raises, listing the valid names
+        require_positive(self, "hidden_size", *positive)
+        if self.num_updates < 1:
+            raise ValueError(
+                f"total_steps ({self.total_steps}) is less than one update "
+                f"({self.steps_per_update} steps)"
+            )
+        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
+            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_steps // self.steps_per_update
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(BudgetedConfig):
     """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
     then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams."""
 
@@ -32,35 +59,17 @@ class TrainConfig:
     num_minibatches: int = 4
 
     def __post_init__(self):
-        from baselines.memory import MEMORY_MODELS
-
-        MEMORY_MODELS[self.memory]  # raises, listing the valid names
-        require_positive(
-            self, "hidden_size", "num_envs", "rollout_steps", "num_epochs", "num_minibatches"
-        )
+        require_positive(self, "num_envs", "rollout_steps")  # before steps_per_update is used
+        self.check_shared("num_epochs", "num_minibatches")
         if self.num_envs % self.num_minibatches:
             raise ValueError(
                 f"num_envs ({self.num_envs}) must be a multiple of num_minibatches "
                 f"({self.num_minibatches}): minibatches hold whole env streams"
             )
-        if self.num_updates < 1:
-            raise ValueError(
-                f"total_steps ({self.total_steps}) is less than one update "
-                f"({self.steps_per_update} = num_envs x rollout_steps)"
-            )
-        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
-            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
 
     @property
     def steps_per_update(self) -> int:
         return self.num_envs * self.rollout_steps
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_steps // self.steps_per_update
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ RTRL_MEMORIES = ("rtu", "nonlinear_rtu")
 
 
 @dataclass(frozen=True)
-class StreamQConfig:
+class StreamQConfig(BudgetedConfig):
     """Streaming Q(lambda) (`baselines/streaming.py`): each agent learns from its one env at every
     step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
     `RTRL_MEMORIES`) or "tbptt1" (through the current step only, any memory). `learning_rate` and
@@ -115,9 +124,8 @@ class StreamQConfig:
     epsilon_fraction: float = 0.1
 
     def __post_init__(self):
-        from baselines.memory import MEMORY_MODELS
-
-        MEMORY_MODELS[self.memory]  # raises, listing the valid names
+        require_positive(self, "steps_per_update")  # before num_updates is used
+        self.check_shared()
         if self.gradient not in ("rtrl", "tbptt1"):
             raise ValueError(f"gradient must be 'rtrl' or 'tbptt1', got {self.gradient!r}")
         if self.gradient == "rtrl" and self.memory not in RTRL_MEMORIES:
@@ -125,31 +133,16 @@ class StreamQConfig:
                 f"exact RTRL is implemented for {RTRL_MEMORIES}, not {self.memory!r}; "
                 "use gradient='tbptt1' for other memories"
             )
-        require_positive(self, "hidden_size", "steps_per_update")
-        if self.num_updates < 1:
-            raise ValueError(
-                f"total_steps ({self.total_steps}) is less than one update "
-                f"({self.steps_per_update} steps)"
-            )
         if not 0 < self.rtu_r_max <= 1:
             raise ValueError(f"rtu_r_max must lie in (0, 1], got {self.rtu_r_max}")
         if self.rtu_r_max != 1 and self.memory not in RTRL_MEMORIES:
             raise ValueError(f"rtu_r_max applies to {RTRL_MEMORIES}, not {self.memory!r}")
-        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
-            raise ValueError(f"gamma and lam must lie in [0, 1], got {self.gamma}, {self.lam}")
         if self.learning_rate <= 0 or self.kappa <= 0:
             raise ValueError(
                 f"learning_rate and kappa must be positive, got {self.learning_rate}, {self.kappa}"
             )
 
     @property
-    def num_updates(self) -> int:
-        return self.total_steps // self.steps_per_update
-
-    @property
     def memory_options(self) -> tuple[tuple[str, float], ...]:
         """Keyword arguments of the memory model (`networks.Agent.memory_options`)."""
         return (("r_max", self.rtu_r_max),) if self.memory in RTRL_MEMORIES else ()
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
