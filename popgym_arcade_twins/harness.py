@@ -11,8 +11,8 @@ README's "Why twins"):
 Confidence intervals are percentile bootstraps over seeds.
 
 A policy is two pure functions (`Policy`), so anything with a recurrent carry can be evaluated;
-`baselines.networks.as_policy` adapts the reference agents. Nothing here jits: jit at the call
-site, and vmap over seeds' parameters as you like.
+`baselines.agents.networks.as_policy` adapts the reference agents. Nothing here jits: jit at the
+call site, and vmap over seeds' parameters as you like.
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ import time
 import jax
 import numpy as np
 
-from baselines import streaming
-from baselines.config import PQNConfig, StreamQConfig
-from baselines.experiment import run
-from baselines.memory_chain import make_memory_chain
+from baselines.agents import streaming
+from baselines.agents.config import PQNConfig, StreamQConfig
+from baselines.experiments.experiment import run
+from popgym_arcade_twins.tasks.memory_chain import make_memory_chain
 
 LENGTHS = (2, 4, 8, 16, 32, 64, 128)
 
@@ -135,7 +135,7 @@ def bench_game(args: argparse.Namespace, env_id: str) -> None:
     seeds = list(range(args.game_seeds))
     for algorithm, config in configs.items():
         result = run(
-            env_id, True, algorithm, config, seeds=seeds, obs_size=args.obs_size,
+            env_id, True, config, seeds=seeds, obs_size=args.obs_size,
             chunk_updates=max(1, config.num_updates // 5), progress=False,
         )  # fmt: skip
         returns = result.curves["episode_return"]

@@ -20,11 +20,10 @@ import jax
 import numpy as np
 
 import popgym_arcade_twins as pat
-from baselines.config import PPOConfig, PQNConfig
-from baselines.experiment import run
+from baselines.agents.registry import config_type
+from baselines.experiments.experiment import run
 from popgym_arcade_twins.testing import rollout
 
-CONFIGS = {"pqn": PQNConfig, "ppo": PPOConfig}
 DEFAULT_RUNS = [
     f"{algo}:{memory}:{env_id}:{variant}"
     for algo, memory in (("pqn", "lru"), ("ppo", "gru"))
@@ -66,11 +65,11 @@ def main() -> None:
     curves = {}
     for spec in args.runs:
         algorithm, memory, env_id, variant = spec.split(":")
-        config = CONFIGS[algorithm](
+        config = config_type(algorithm)(
             memory=memory, num_envs=args.num_envs, total_steps=int(args.steps)
         )
         result = run(
-            env_id, variant == "pomdp", algorithm, config, seeds=list(range(args.seeds)),
+            env_id, variant == "pomdp", config, seeds=list(range(args.seeds)),
             obs_size=args.obs_size, progress=False,
         )  # fmt: skip
         returns = np.nanmean(result.curves["episode_return"], axis=0)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import jax
 
-from baselines.report import write_report
-from baselines.sweep import TINY, SweepConfig, run_sweep
+from baselines.agents.registry import ALGORITHMS, config_type
+from baselines.experiments.report import write_report
+from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,7 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--envs", nargs="+", help="env ids, or probe:<task>")
     parser.add_argument("--memories", nargs="+", help="memory models (the baseline is added)")
     parser.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--algorithm", choices=("pqn", "ppo"))
+    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS))
     parser.add_argument("--steps", type=float, help="env steps per seed")
     parser.add_argument("--obs-size", type=int)
     parser.add_argument("--hidden-size", type=int)
@@ -53,19 +54,27 @@ def _env_int(name: str) -> int | None:
 
 
 def config_from(args: argparse.Namespace) -> SweepConfig:
+    base = TINY if args.tiny else SweepConfig()
+    agent_changes = {
+        "total_steps": int(args.steps) if args.steps else None,
+        "hidden_size": args.hidden_size,
+        "num_envs": args.num_envs,
+    }
+    agent_changes = {k: v for k, v in agent_changes.items() if v is not None}
+    if args.algorithm and args.algorithm != base.agent.algorithm:
+        agent = config_type(args.algorithm)(**agent_changes)
+    else:
+        agent = base.agent.replace(**agent_changes)
     changes = {
         "env_ids": tuple(args.envs) if args.envs else None,
         "memories": tuple(args.memories) if args.memories else None,
         "seeds": tuple(range(args.seeds)) if args.seeds else None,
-        "algorithm": args.algorithm,
-        "total_steps": int(args.steps) if args.steps else None,
         "obs_size": args.obs_size,
-        "hidden_size": args.hidden_size,
-        "num_envs": args.num_envs,
         "eval_episodes": args.eval_episodes,
     }
-    base = TINY if args.tiny else SweepConfig()
-    return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})
+    return dataclasses.replace(
+        base, agent=agent, **{k: v for k, v in changes.items() if v is not None}
+    )
 
 
 def is_multi_process(args: argparse.Namespace) -> bool:

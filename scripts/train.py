@@ -5,7 +5,7 @@ from the command line.
     python scripts/train.py CountRecallEasy --pomdp --algorithm ppo --memory gru --out runs/cr
     python scripts/train.py CountRecallEasy --pomdp --algorithm stream_q --gradient rtrl
 
-Settings left out take the algorithm's config defaults (baselines/config.py); a setting the
+Settings left out take the algorithm's config defaults (baselines/agents/config.py); a setting the
 algorithm does not have (e.g. --num-envs for stream_q, whose agents each own one env) is an error.
 
 Prints a JSON summary (final return per seed, env steps/s); with --out, writes metrics.jsonl,
@@ -20,10 +20,9 @@ import json
 
 import numpy as np
 
-from baselines.config import PPOConfig, PQNConfig, StreamQConfig
-from baselines.experiment import run
+from baselines.agents.registry import ALGORITHMS, config_type
+from baselines.experiments.experiment import run
 
-CONFIGS = {"pqn": PQNConfig, "ppo": PPOConfig, "stream_q": StreamQConfig}
 # Command-line settings passed to the config when given (dest name = config field).
 SETTINGS = ("memory", "hidden_size", "num_envs", "rollout_steps", "learning_rate", "gradient")
 
@@ -34,7 +33,7 @@ def main() -> None:
     )
     parser.add_argument("env_id")
     parser.add_argument("--pomdp", action="store_true", help="train on the POMDP twin")
-    parser.add_argument("--algorithm", choices=sorted(CONFIGS), default="pqn")
+    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="pqn")
     parser.add_argument("--memory", help="a MEMORY_MODELS name (default: the config's)")
     parser.add_argument("--steps", type=float, default=1e6, help="env steps per seed")
     parser.add_argument("--seeds", type=int, default=1)
@@ -47,7 +46,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10, help="updates per jitted chunk")
     parser.add_argument("--out", help="run folder for metrics, config and parameters")
     args = parser.parse_args()
-    config_class = CONFIGS[args.algorithm]
+    config_class = config_type(args.algorithm)
     given = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
     fields = {field.name for field in dataclasses.fields(config_class)}
     for name in given.keys() - fields:
@@ -57,7 +56,7 @@ def main() -> None:
     except (KeyError, ValueError) as error:  # a bad name or value, said by the config
         parser.error(str(error))
     result = run(
-        args.env_id, args.pomdp, args.algorithm, config, seeds=list(range(args.seeds)),
+        args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),
         obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
     )  # fmt: skip
     returns = result.curves["episode_return"]

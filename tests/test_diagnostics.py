@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.networks import Agent, as_policy
+from baselines.agents.networks import Agent, as_policy
 from popgym_arcade_twins import diagnostics
 from popgym_arcade_twins.harness import Policy
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import popgym_arcade_twins as pat
-from baselines.probes import make_probe
 from popgym_arcade_twins import harness
 from popgym_arcade_twins.harness import Policy
+from popgym_arcade_twins.tasks.probes import make_probe
 
 
 def colour_reader() -> Policy:

@@ -9,7 +9,7 @@ pre_t = lambda * h_{t-1} + gamma * (W1 x_t + i W2 x_t), gamma = sqrt(1 - |lambda
   inside the recurrence breaks associativity, so it runs `sequential`.
 
 No C projection and no Re(.): the output is the state itself. Both keep the parameters of
-MODELS.md §1 under the same names, so exact RTRL (`baselines.rtrl`) runs on either: `nu`,
+MODELS.md §1 under the same names, so exact RTRL (`baselines.memory.rtrl`) runs on either: `nu`,
 `theta_log` float32[n], and `w1`, `w2` whose `kernel` float32[d_in, n] is W1^T, W2^T (LeCun
 normal).
 """

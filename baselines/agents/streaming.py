@@ -16,8 +16,8 @@ recurrent memory between the encoder and the Q head (`networks.Agent`). Every ag
    actions do not cut it, as in the reference implementation's default).
 
 How the gradient reaches through memory (`config.gradient`):
-- "rtrl": exact real-time recurrent learning for the RTU's parameters (`baselines.rtrl`), whose
-  sensitivities follow the carry, restart with it, and compose with the eligibility trace
+- "rtrl": exact real-time recurrent learning for the RTU's parameters (`baselines.memory.rtrl`),
+  whose sensitivities follow the carry, restart with it, and compose with the eligibility trace
   unchanged; the encoder and heads get their gradient through step t.
 - "tbptt1": the same step with the carry held constant: every parameter gets its gradient
   through step t only.
@@ -37,13 +37,13 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from baselines import rtrl
-from baselines.config import StreamQConfig
+from baselines.agents.config import StreamQConfig
+from baselines.agents.networks import Agent, Encoder
+from baselines.agents.rollout import Actors, reset_actors
+from baselines.agents.safeguards import RunningStats, obgd, scale_reward
+from baselines.agents.training import Trainer, episode_metrics, scan_updates
+from baselines.memory import rtrl
 from baselines.memory.base import select
-from baselines.networks import Agent, Encoder
-from baselines.rollout import Actors, reset_actors
-from baselines.safeguards import RunningStats, obgd, scale_reward
-from baselines.training import Trainer, episode_metrics, scan_updates
 from popgym_arcade_twins.wrappers import LogWrapper
 
 

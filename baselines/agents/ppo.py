@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from baselines.common import gae
-from baselines.config import PPOConfig
-from baselines.rollout import Steps, collect
-from baselines.training import (
+from baselines.agents.common import gae
+from baselines.agents.config import PPOConfig
+from baselines.agents.rollout import Steps, collect
+from baselines.agents.training import (
     RunnerState,
     Trainer,
     episode_metrics,

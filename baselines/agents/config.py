@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 def require_positive(config, *names: str) -> None:
@@ -13,9 +14,12 @@ def require_positive(config, *names: str) -> None:
             raise ValueError(f"{name} must be a positive integer, got {getattr(config, name)}")
 
 
-class BudgetedConfig:
-    """What every baseline's config shares: a `memory` model of `hidden_size`, a budget of
+class AgentConfig:
+    """What every algorithm's config shares: the `algorithm` it configures (a class constant,
+    the name in `registry.ALGORITHMS`), a `memory` model of `hidden_size`, a budget of
     `total_steps` env steps cut into updates of `steps_per_update`, and `gamma` and `lam`."""
+
+    algorithm: ClassVar[str]
 
     def check_shared(self, *positive: str) -> None:
         """Raise a ValueError for an unknown memory, a field of `positive` (and hidden_size)
@@ -41,7 +45,7 @@ class BudgetedConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig(BudgetedConfig):
+class TrainConfig(AgentConfig):
     """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
     then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams."""
 
@@ -78,6 +82,7 @@ class PQNConfig(TrainConfig):
     Epsilon decays linearly from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of
     training."""
 
+    algorithm: ClassVar[str] = "pqn"
     learning_rate: float = 2.5e-4
     lam: float = 0.65
     epsilon_start: float = 1.0
@@ -88,6 +93,8 @@ class PQNConfig(TrainConfig):
 @dataclass(frozen=True)
 class PPOConfig(TrainConfig):
     """PPO: GAE advantages, clipped policy objective, clipped value loss, entropy bonus."""
+
+    algorithm: ClassVar[str] = "ppo"
 
     lam: float = 0.95
     num_epochs: int = 4
@@ -100,7 +107,7 @@ RTRL_MEMORIES = ("rtu", "nonlinear_rtu")
 
 
 @dataclass(frozen=True)
-class StreamQConfig(BudgetedConfig):
+class StreamQConfig(AgentConfig):
     """Streaming Q(lambda) (`baselines/streaming.py`): each agent learns from its one env at every
     step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
     `RTRL_MEMORIES`) or "tbptt1" (through the current step only, any memory). `learning_rate` and
@@ -109,6 +116,7 @@ class StreamQConfig(BudgetedConfig):
     `rtu_r_max` is the largest |lambda| of an RTU's ring init (MODELS.md §1 uses 1); below 1 the
     memory starts short, so holding information longer has to be learned."""
 
+    algorithm: ClassVar[str] = "stream_q"
     memory: str = "rtu"
     gradient: str = "rtrl"
     hidden_size: int = 64

@@ -18,27 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-import popgym_arcade_twins as pat
-from baselines import checkpoint, ppo, pqn, streaming
-from baselines.config import StreamQConfig, TrainConfig
-from baselines.probes import make_probe
-
-MAKE_TRAIN = {"pqn": pqn.make_train, "ppo": ppo.make_train, "stream_q": streaming.make_train}
-PROBE_PREFIX = "probe:"
-
-
-def make_env(env_id: str, partial_obs: bool, obs_size: int = 128) -> tuple[Any, Any]:
-    """(env, params) of a registered id, or of a probe task named "probe:<task>" (e.g.
-    "probe:one_bit", see `probes`), which makes runs of seconds for tests."""
-    if env_id.startswith(PROBE_PREFIX):
-        return make_probe(env_id[len(PROBE_PREFIX) :], partial_obs=partial_obs, obs_size=obs_size)
-    return pat.make(env_id, partial_obs=partial_obs, obs_size=obs_size)
-
-
-def make_trainer(algorithm: str, config: TrainConfig | StreamQConfig, env: Any, env_params: Any):
-    if algorithm not in MAKE_TRAIN:
-        raise ValueError(f"algorithm must be one of {sorted(MAKE_TRAIN)}, got {algorithm!r}")
-    return MAKE_TRAIN[algorithm](config, env, env_params)
+from baselines.agents.config import AgentConfig
+from baselines.agents.registry import make_trainer
+from baselines.experiments import checkpoint
+from popgym_arcade_twins import tasks
 
 
 @dataclass
@@ -53,16 +36,15 @@ class RunResult:
 def run(
     env_id: str,
     partial_obs: bool,
-    algorithm: str,
-    config: TrainConfig | StreamQConfig,
+    config: AgentConfig,
     seeds: list[int] | tuple[int, ...] = (0,),
     obs_size: int = 128,
     chunk_updates: int = 10,
     out_dir: str | Path | None = None,
     progress: bool = True,
 ) -> RunResult:
-    env, env_params = make_env(env_id, partial_obs, obs_size)
-    trainer = make_trainer(algorithm, config, env, env_params)
+    env, env_params = tasks.make(env_id, partial_obs, obs_size)
+    trainer = make_trainer(config, env, env_params)
     state = jax.jit(jax.vmap(trainer.init))(jax.vmap(jax.random.key)(jnp.asarray(seeds)))
 
     @jax.jit
@@ -103,7 +85,7 @@ def run(
             "obs_size": obs_size,
             "seeds": list(seeds),
         }
-        checkpoint.save(out_dir, algorithm, config, params, **meta)
+        checkpoint.save(out_dir, config, params, **meta)
     curves = {k: np.concatenate([c[k] for c in chunks]).T for k in chunks[0]}
     env_steps = np.arange(1, config.num_updates + 1) * config.steps_per_update
     total = config.num_updates * config.steps_per_update * len(seeds)

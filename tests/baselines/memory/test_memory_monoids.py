@@ -8,7 +8,7 @@ import pytest
 
 from baselines.memory import MEMORY_MODELS, Memoroid, resettable, resettable_scan
 from baselines.memory.diagonal import DiagonalRecurrence
-from tests.memory.memory_utils import assert_trees_close, jit, random_carry, random_inputs
+from tests.baselines.memory.memory_utils import assert_trees_close, jit, random_carry, random_inputs
 
 MONOIDS = [
     name for name, cls in MEMORY_MODELS.items() if issubclass(cls, Memoroid) and cls.is_parallel

@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from baselines.common import lambda_returns
-from baselines.config import PQNConfig
-from baselines.rollout import Steps, collect
-from baselines.training import (
+from baselines.agents.common import lambda_returns
+from baselines.agents.config import PQNConfig
+from baselines.agents.rollout import Steps, collect
+from baselines.agents.training import (
     RunnerState,
     Trainer,
     episode_metrics,

@@ -6,11 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines import rtrl
-from baselines.config import StreamQConfig
-from baselines.networks import Agent
-from baselines.streaming import differentiable_step
-from tests.memory.memory_utils import assert_trees_close, jit
+from baselines.agents.config import StreamQConfig
+from baselines.agents.networks import Agent
+from baselines.agents.streaming import differentiable_step
+from baselines.memory import rtrl
+from tests.baselines.memory.memory_utils import assert_trees_close, jit
 
 D_OBS, HIDDEN, ACTIONS, T = 4, 16, 3, 20
 

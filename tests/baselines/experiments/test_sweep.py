@@ -1,6 +1,7 @@
 """The sweep: resumable after a kill, the same records on 1 or 4 devices, clear config errors."""
 
-import json
+import dataclasses
+import functools
 import os
 import signal
 import subprocess
@@ -11,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.sweep import TINY, RecordLog, SweepConfig, run_sweep
+from baselines.experiments.records import CellRecord, RecordLog
+from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CELLS = [cell.name for cell in TINY.cells()]
 
 
@@ -30,8 +32,32 @@ def finished(process: subprocess.Popen) -> str:
     return stdout
 
 
-def records(out: Path) -> list[dict]:
+def records(out: Path) -> list[CellRecord]:
     return RecordLog(out / "records.jsonl").records()
+
+
+@functools.cache
+def records_of_tiny() -> list[CellRecord]:
+    """Records of a hand-made tiny sweep (no training): one per cell, NaN-free JSON."""
+    return [
+        CellRecord(
+            cell=cell.name,
+            env_id=cell.env_id,
+            variant=cell.variant,
+            memory=cell.memory,
+            fingerprint=TINY.fingerprint(),
+            seeds=(0, 1),
+            eval_return=(0.5, 0.25),
+            eval_return_std=(0.1, 0.0),
+            eval_episodes=4,
+            train_env_steps=(64, 128),
+            train_return=((None, 0.5), (0.25, 1.0)),
+            recall_density=((0.5, 0.5), (1.0, 0.0)),
+            saliency_file=f"cells/{cell.file_stem}.npz",
+            wall_s=1.0,
+        )
+        for cell in TINY.cells()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +78,7 @@ def killed_and_rerun(tmp_path_factory) -> Path:
 
 def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     out = killed_and_rerun
-    assert sorted(r["cell"] for r in records(out)) == sorted(CELLS)
+    assert sorted(r.cell for r in records(out)) == sorted(CELLS)
     for name in ("table.csv", "table.md", "returns.png", "gap_bias.png", "saliency.png"):
         assert (out / name).stat().st_size > 0
     assert "| probe:one_bit | lru |" in (out / "table.md").read_text()
@@ -64,32 +90,41 @@ def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
 
 def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
     finished(sweep_process(tmp_path, devices=4))
-    one = {r["cell"]: r for r in records(killed_and_rerun)}
-    four = {r["cell"]: r for r in records(tmp_path)}
+    one = {r.cell: r for r in records(killed_and_rerun)}
+    four = {r.cell: r for r in records(tmp_path)}
     assert one.keys() == four.keys()
     for cell, record in one.items():
         for field in ("eval_return", "recall_density", "train_return"):
-            a = np.asarray(record[field], float)
-            b = np.asarray(four[cell][field], float)
+            a = np.asarray(getattr(record, field), float)
+            b = np.asarray(getattr(four[cell], field), float)
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"{cell} {field}")
 
 
 def test_a_folder_of_another_sweep_is_refused(tmp_path):
-    RecordLog(tmp_path / "records.jsonl").append({"cell": "x", "fingerprint": "other"})
+    other = dataclasses.replace(records_of_tiny()[0], fingerprint="other")
+    RecordLog(tmp_path / "records.jsonl").append(other)
     with pytest.raises(ValueError, match="other settings"):
         run_sweep(TINY, tmp_path, progress=False)
 
 
 def test_a_record_cut_short_by_a_kill_is_dropped(tmp_path):
     path = tmp_path / "records.jsonl"
-    path.write_text(json.dumps({"cell": "a"}) + "\n" + '{"cell": "b", "fing')
-    assert [r["cell"] for r in RecordLog(path).records()] == ["a"]
+    whole = records_of_tiny()[0].to_json()
+    path.write_text(whole + "\n" + whole[: len(whole) // 2])
+    assert RecordLog(path).records() == records_of_tiny()[:1]
+
+
+def test_a_record_reads_back_equal_to_the_one_written(tmp_path):
+    log = RecordLog(tmp_path / "records.jsonl")
+    for record in records_of_tiny():
+        log.append(record)
+    assert log.records() == records_of_tiny()
 
 
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"algorithm": "dqn"}, "algorithm must be one of"),
+        ({"baseline": "lstm"}, "lstm"),
         ({"seeds": (0, 0)}, "distinct"),
         ({"memories": ("lstm",)}, "lstm"),
         ({"memories": ()}, "at least one"),

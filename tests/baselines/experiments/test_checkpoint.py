@@ -4,9 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from baselines import checkpoint
-from baselines.config import PPOConfig
-from baselines.networks import Agent
+from baselines.agents.config import PPOConfig
+from baselines.agents.networks import Agent
+from baselines.experiments import checkpoint
 
 
 def test_save_then_load_roundtrip(tmp_path):
@@ -14,7 +14,7 @@ def test_save_then_load_roundtrip(tmp_path):
     agent = Agent(config.memory, config.hidden_size, 5, head="actor_critic")
     obs, start = jnp.zeros((2, 4, 32, 32, 3), jnp.uint8), jnp.ones((2, 4), bool)
     params = agent.init(jax.random.key(0), agent.initialize_carry((4,)), obs, start)
-    checkpoint.save(tmp_path, "ppo", config, params, env_id="CartPoleEasy")
+    checkpoint.save(tmp_path, config, params, env_id="CartPoleEasy")
     record, loaded_config, loaded = checkpoint.load(tmp_path)
     assert loaded_config == config and record["env_id"] == "CartPoleEasy"
     _, expected = agent.apply(params, agent.initialize_carry((4,)), obs, start)

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +26,17 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
-from baselines.config import PPOConfig, PQNConfig, TrainConfig
-from baselines.experiment import make_env, make_trainer
-from baselines.networks import as_policy
-from popgym_arcade_twins import diagnostics, harness
+from baselines.agents.config import AgentConfig, PQNConfig
+from baselines.agents.networks import as_policy
+from baselines.agents.registry import make_trainer
+from baselines.experiments.records import SALIENCY_TIMES, CellRecord, RecordLog, write_atomically
+from popgym_arcade_twins import diagnostics, harness, tasks
 
-CONFIGS = {"pqn": PQNConfig, "ppo": PPOConfig}
-SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames kept for overlays
 GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a cell computes
+
+DEFAULT_AGENT = PQNConfig(
+    hidden_size=64, num_envs=16, rollout_steps=32, num_minibatches=2, total_steps=100_000
+)  # total_steps: env steps per seed
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,8 @@ class SweepConfig:
     memories: tuple[str, ...] = ("gru", "lru")
     seeds: tuple[int, ...] = (0, 1)
     baseline: str = "none"  # the memory model of the "MDP without memory" cells
-    algorithm: str = "pqn"
+    agent: AgentConfig = DEFAULT_AGENT  # each cell trains it with its own memory model
     obs_size: int = 64
-    total_steps: int = 100_000  # env steps per seed
-    hidden_size: int = 64
-    num_envs: int = 16
-    rollout_steps: int = 32
-    num_minibatches: int = 2
     eval_episodes: int = 32
     diag_trajectories: int = 4
     diag_steps: int = 128  # longest diagnosed trajectory
@@ -59,8 +56,6 @@ class SweepConfig:
     quick_compile: bool = False  # compile without LLVM optimisation: for runs of seconds
 
     def __post_init__(self):
-        if self.algorithm not in CONFIGS:
-            raise ValueError(f"algorithm must be one of {sorted(CONFIGS)}, got {self.algorithm!r}")
         if not (self.env_ids and self.memories and self.seeds):
             raise ValueError("a sweep needs at least one env id, memory model and seed")
         if len(set(self.seeds)) != len(self.seeds):
@@ -68,15 +63,8 @@ class SweepConfig:
         for memory in (*self.memories, self.baseline):
             self.train_config(memory)  # validates the names and sizes
 
-    def train_config(self, memory: str) -> TrainConfig:
-        return CONFIGS[self.algorithm](
-            memory=memory,
-            hidden_size=self.hidden_size,
-            num_envs=self.num_envs,
-            rollout_steps=self.rollout_steps,
-            num_minibatches=self.num_minibatches,
-            total_steps=self.total_steps,
-        )
+    def train_config(self, memory: str) -> AgentConfig:
+        return self.agent.replace(memory=memory)
 
     def cells(self) -> list[Cell]:
         """Per game: each model on the MDP and the POMDP, then the baseline on the MDP."""
@@ -90,17 +78,17 @@ class SweepConfig:
     def fingerprint(self) -> str:
         """Hash of what a cell's record depends on (the grid aside), to refuse mixing sweeps."""
         settings = {k: v for k, v in dataclasses.asdict(self).items() if k not in GRID_FIELDS}
+        settings["agent"] |= {"algorithm": self.agent.algorithm, "memory": None}
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 TINY = SweepConfig(
     env_ids=("probe:one_bit",),
     memories=("lru",),
+    agent=PQNConfig(
+        hidden_size=16, num_envs=8, rollout_steps=8, num_minibatches=2, total_steps=3 * 8 * 8
+    ),
     obs_size=32,
-    total_steps=3 * 8 * 8,
-    hidden_size=16,
-    num_envs=8,
-    rollout_steps=8,
     eval_episodes=4,
     diag_trajectories=2,
     diag_steps=8,
@@ -128,10 +116,10 @@ class Cell:
 def cell_program(cell: Cell, config: SweepConfig):
     """`run(seed int32) -> outputs`: train, evaluate and diagnose one seed of `cell` (vmap it)."""
     partial_obs = cell.variant == "POMDP"
-    mdp, env_params = make_env(cell.env_id, False, config.obs_size)
-    pomdp, _ = make_env(cell.env_id, True, config.obs_size)
+    mdp, env_params = tasks.make(cell.env_id, False, config.obs_size)
+    pomdp, _ = tasks.make(cell.env_id, True, config.obs_size)
     env = pomdp if partial_obs else mdp
-    trainer = make_trainer(config.algorithm, config.train_config(cell.memory), env, env_params)
+    trainer = make_trainer(config.train_config(cell.memory), env, env_params)
     policy = as_policy(trainer.network)
     horizon = min(config.diag_steps, int(env_params.max_steps_in_episode))
 
@@ -194,68 +182,36 @@ def run_cell(cell: Cell, config: SweepConfig, mesh: Mesh) -> dict[str, np.ndarra
     return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
 
 
-class RecordLog:
-    """`records.jsonl`: one JSON line per finished cell, appended with a single write, flushed
-    and fsynced. A line cut short by a kill has no newline: it is dropped on opening, so a
-    reader sees each record whole or not at all."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            text = self.path.read_bytes()
-            if text and not text.endswith(b"\n"):
-                with self.path.open("r+b") as f:
-                    f.truncate(text.rfind(b"\n") + 1)
-
-    def records(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
-
-    def append(self, record: dict[str, Any]) -> None:
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def write_atomically(path: Path, write) -> None:
-    """`write(file)` into a temporary file beside `path`, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
-
-
-def make_record(cell: Cell, config: SweepConfig, outputs: dict, wall_s: float) -> dict:
+def make_record(cell: Cell, config: SweepConfig, outputs: dict, wall_s: float) -> CellRecord:
     """The JSON record of a finished cell: per-seed evaluation returns (J), training curves and
     recall density; the saliency arrays go to `cells/<cell>.npz`."""
     train_config = config.train_config(cell.memory)
     updates = np.arange(1, train_config.num_updates + 1)
 
     def listed(array):  # NaN (no episode ended in an update) -> None, valid JSON
-        return [None if math.isnan(x) else x for x in np.asarray(array, float).ravel()]
+        return tuple(None if math.isnan(x) else x for x in np.asarray(array, float).ravel())
 
-    return {
-        "cell": cell.name,
+    def rows(array):
+        return tuple(tuple(row) for row in np.asarray(array).tolist())
+
+    returns = np.asarray(outputs["eval_return"])
+    return CellRecord(
+        cell=cell.name,
         **dataclasses.asdict(cell),
-        "fingerprint": config.fingerprint(),
-        "seeds": list(config.seeds),
-        "eval_return": np.asarray(outputs["eval_return"]).mean(1).tolist(),
-        "eval_return_std": np.asarray(outputs["eval_return"]).std(1).tolist(),
-        "eval_episodes": config.eval_episodes,
-        "train_env_steps": (updates * train_config.steps_per_update).tolist(),
-        "train_return": [listed(curve) for curve in outputs["train"]["episode_return"]],
-        "recall_density": np.asarray(outputs["recall_density"]).tolist(),
-        "saliency_file": f"cells/{cell.file_stem}.npz",
-        "wall_s": round(wall_s, 2),
-    }
+        fingerprint=config.fingerprint(),
+        seeds=tuple(config.seeds),
+        eval_return=tuple(returns.mean(1).tolist()),
+        eval_return_std=tuple(returns.std(1).tolist()),
+        eval_episodes=config.eval_episodes,
+        train_env_steps=tuple((updates * train_config.steps_per_update).tolist()),
+        train_return=tuple(listed(curve) for curve in outputs["train"]["episode_return"]),
+        recall_density=rows(outputs["recall_density"]),
+        saliency_file=f"cells/{cell.file_stem}.npz",
+        wall_s=round(wall_s, 2),
+    )
 
 
-def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -> list[dict]:
+def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -> list[CellRecord]:
     """Run every unfinished cell of `config` into `out_dir`; returns this sweep's records.
 
     Every process runs every cell (the seed axis spans all their devices); process 0 alone
@@ -266,12 +222,12 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
     log = RecordLog(out_dir / "records.jsonl") if writes else None
     done = {}
     for record in log.records() if log else []:
-        if record["fingerprint"] != config.fingerprint():
+        if record.fingerprint != config.fingerprint():
             raise ValueError(
-                f"{out_dir} holds a sweep with other settings (cell {record['cell']}); use "
+                f"{out_dir} holds a sweep with other settings (cell {record.cell}); use "
                 "another output folder, or the same settings (the grid may change)"
             )
-        done[record["cell"]] = record
+        done[record.cell] = record
     cells = config.cells()
     is_left = np.asarray([cell.name not in done for cell in cells])
     if jax.process_count() > 1:
@@ -289,7 +245,7 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
                 arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
                 arrays["length"] = outputs["saliency_length"]
                 write_atomically(
-                    out_dir / record["saliency_file"], lambda f, a=arrays: np.savez(f, **a)
+                    out_dir / record.saliency_file, lambda f, a=arrays: np.savez(f, **a)
                 )
                 log.append(record)
                 done[cell.name] = record

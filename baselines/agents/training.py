@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from baselines.common import env_minibatches
-from baselines.config import TrainConfig
-from baselines.networks import Agent
-from baselines.rollout import Actors, Steps, reset_actors
+from baselines.agents.common import env_minibatches
+from baselines.agents.config import TrainConfig
+from baselines.agents.networks import Agent
+from baselines.agents.rollout import Actors, Steps, reset_actors
 from popgym_arcade_twins.wrappers import LogWrapper
 
 

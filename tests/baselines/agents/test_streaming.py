@@ -5,11 +5,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from baselines import streaming
-from baselines.config import StreamQConfig
-from baselines.memory_chain import make_memory_chain
-from baselines.safeguards import RunningStats, obgd, scale_reward
-from tests.memory.memory_utils import jit
+from baselines.agents import streaming
+from baselines.agents.config import StreamQConfig
+from baselines.agents.safeguards import RunningStats, obgd, scale_reward
+from popgym_arcade_twins.tasks.memory_chain import make_memory_chain
+from tests.baselines.memory.memory_utils import jit
 
 
 def test_running_stats_match_numpy_and_normalize():

@@ -9,30 +9,23 @@ from typing import Any
 
 from flax import serialization
 
-from baselines.config import PPOConfig, PQNConfig, StreamQConfig, TrainConfig
+from baselines.agents.config import AgentConfig
+from baselines.agents.registry import config_type
 
-CONFIG_TYPES = {"pqn": PQNConfig, "ppo": PPOConfig, "stream_q": StreamQConfig}
 
-
-def save(
-    run_dir: str | Path,
-    algorithm: str,
-    config: TrainConfig | StreamQConfig,
-    params: Any,
-    **meta: Any,
-) -> None:
+def save(run_dir: str | Path, config: AgentConfig, params: Any, **meta: Any) -> None:
     """Write `config.json` (algorithm, config, `meta` such as the env id) and `params.msgpack`."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    record = {"algorithm": algorithm, "config": dataclasses.asdict(config), **meta}
+    record = {"algorithm": config.algorithm, "config": dataclasses.asdict(config), **meta}
     (run_dir / "config.json").write_text(json.dumps(record, indent=2))
     (run_dir / "params.msgpack").write_bytes(serialization.to_bytes(params))
 
 
-def load(run_dir: str | Path) -> tuple[dict, TrainConfig | StreamQConfig, Any]:
+def load(run_dir: str | Path) -> tuple[dict, AgentConfig, Any]:
     """(record, config, params) of a saved run; params are a plain nested dict of arrays."""
     run_dir = Path(run_dir)
     record = json.loads((run_dir / "config.json").read_text())
-    config = CONFIG_TYPES[record["algorithm"]](**record["config"])
+    config = config_type(record["algorithm"])(**record["config"])
     params = serialization.msgpack_restore((run_dir / "params.msgpack").read_bytes())
     return record, config, params

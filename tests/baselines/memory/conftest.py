@@ -10,7 +10,7 @@ import jax
 import pytest
 
 from baselines.memory import MEMORY_MODELS, MemoryModel
-from tests.memory.memory_utils import init, small_model
+from tests.baselines.memory.memory_utils import init, small_model
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from baselines.memory.gated_delta import (
     delta_update,
     unit_lower_inverse,
 )
-from tests.memory.memory_utils import assert_trees_close, init, jit, random_inputs
+from tests.baselines.memory.memory_utils import assert_trees_close, init, jit, random_inputs
 
 
 def test_delta_rule_retrieves_the_written_value():

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.memory_chain import make_memory_chain
+from popgym_arcade_twins.tasks.memory_chain import make_memory_chain
 from popgym_arcade_twins.testing import FAST_COMPILE, check_pair
 
 

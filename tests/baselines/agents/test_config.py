@@ -2,7 +2,7 @@
 
 import pytest
 
-from baselines.config import PPOConfig, PQNConfig, StreamQConfig
+from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
 
 
 @pytest.mark.parametrize("config_class", [PQNConfig, PPOConfig, StreamQConfig])

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.networks import Agent, Encoder, average_pool, patches
+from baselines.agents.networks import Agent, Encoder, average_pool, patches
 
 
 def test_patches_equal_a_convolution_whose_kernel_is_its_stride():

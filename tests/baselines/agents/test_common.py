@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.common import env_minibatches, gae, lambda_returns
+from baselines.agents.common import env_minibatches, gae, lambda_returns
 
 REWARDS = jnp.array([[1.0], [2.0], [3.0]])
 VALUES = jnp.array([[10.0], [20.0], [30.0]])

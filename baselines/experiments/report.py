@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from baselines.experiments.records import CellRecord
 from popgym_arcade_twins.harness import GapBias, gap_and_bias
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
 
 
-def table(records: Sequence[dict], baseline: str = "none") -> list[GapBias]:
+def table(records: Sequence[CellRecord], baseline: str = "none") -> list[GapBias]:
     """The gap/bias rows of a sweep's records (per-seed evaluation returns)."""
-    returns = {(r["env_id"], r["memory"], r["variant"]): r["eval_return"] for r in records}
+    returns = {(r.env_id, r.memory, r.variant): r.eval_return for r in records}
     return gap_and_bias(returns, baseline=baseline)
 
 
@@ -65,9 +66,11 @@ def markdown(rows: Sequence[GapBias], confidence: float = 0.95) -> str:
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
-def write_report(records: Sequence[dict], out_dir: str | Path, baseline: str = "none") -> None:
+def write_report(
+    records: Sequence[CellRecord], out_dir: str | Path, baseline: str = "none"
+) -> None:
     """`table.csv`, `table.md` and the figures (see the module docstring) into `out_dir`."""
-    from baselines import plots  # matplotlib is imported only here
+    from baselines.experiments import plots  # matplotlib is imported only here
 
     out_dir = Path(out_dir)
     rows = table(records, baseline)

@@ -12,12 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from baselines.sweep import SALIENCY_TIMES
+from baselines.experiments.records import SALIENCY_TIMES, CellRecord
 from popgym_arcade_twins.harness import Estimate, GapBias
 
 
-def write_figures(records: Sequence[dict], rows: Sequence[GapBias], out_dir: Path) -> None:
-    env_ids = list(dict.fromkeys(r["env_id"] for r in records))
+def write_figures(records: Sequence[CellRecord], rows: Sequence[GapBias], out_dir: Path) -> None:
+    env_ids = list(dict.fromkeys(r.env_id for r in records))
     figures = {
         "returns.png": _bars(rows, env_ids, {"MDP": "mdp", "POMDP": "pomdp"}, "J (evaluation)"),
         "gap_bias.png": _bars(rows, env_ids, {"gap": "gap", "bias": "bias"}, "J difference"),
@@ -60,14 +60,14 @@ def _bars(rows: Sequence[GapBias], env_ids: list[str], series: dict[str, str], y
     return figure
 
 
-def _recall_density(records: Sequence[dict], env_ids: list[str]):
+def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
     figure, axes = _panels(len(env_ids))
     for ax, env_id in zip(axes, env_ids, strict=True):
         for r in records:
-            if r["env_id"] == env_id and r["variant"] == "POMDP":
-                density = np.nanmean(np.asarray(r["recall_density"], float), axis=0)
+            if r.env_id == env_id and r.variant == "POMDP":
+                density = np.nanmean(np.asarray(r.recall_density, float), axis=0)
                 edges = np.linspace(0, 1, len(density) + 1)
-                ax.stairs(density, edges, label=r["memory"])
+                ax.stairs(density, edges, label=r.memory)
         ax.axhline(1, color="grey", linewidth=0.6, linestyle=":")
         ax.set_title(f"{env_id} (POMDP)")
         ax.set_xlabel("normalized time t / n of the frame")
@@ -76,18 +76,18 @@ def _recall_density(records: Sequence[dict], env_ids: list[str]):
     return figure
 
 
-def _saliency(records: Sequence[dict], out_dir: Path):
+def _saliency(records: Sequence[CellRecord], out_dir: Path):
     """One row per POMDP cell (seed 0): the frames it saw at t/n = 1/4 .. 1 with the saliency of
     its last-step greedy score overlaid, then the MDP twin's last frame (what it had to
     remember)."""
-    cells = [r for r in records if r["variant"] == "POMDP"] or list(records)
+    cells = [r for r in records if r.variant == "POMDP"] or list(records)
     columns = len(SALIENCY_TIMES) + 1
     figure, axes = plt.subplots(
         len(cells), columns, figsize=(2 * columns, 2.1 * len(cells)), squeeze=False
     )
     for row, r in zip(axes, cells, strict=True):
-        arrays = np.load(out_dir / r["saliency_file"])
-        frames = arrays["pomdp_frames" if r["variant"] == "POMDP" else "mdp_frames"][0]
+        arrays = np.load(out_dir / r.saliency_file)
+        frames = arrays["pomdp_frames" if r.variant == "POMDP" else "mdp_frames"][0]
         saliency = arrays["saliency"][0]
         scale = max(float(saliency.max()), 1e-12)
         for ax, frame, heat, t in zip(row, frames, saliency, SALIENCY_TIMES, strict=False):
@@ -96,23 +96,23 @@ def _saliency(records: Sequence[dict], out_dir: Path):
             ax.set_title(f"t/n = {t:g}", fontsize=8)
         row[-1].imshow(arrays["mdp_frames"][0][-1])
         row[-1].set_title("MDP twin, t/n = 1", fontsize=8)
-        row[0].set_ylabel(f"{r['env_id']}\n{r['memory']}", fontsize=8)
+        row[0].set_ylabel(f"{r.env_id}\n{r.memory}", fontsize=8)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
     return figure
 
 
-def _training(records: Sequence[dict], env_ids: list[str]):
+def _training(records: Sequence[CellRecord], env_ids: list[str]):
     figure, axes = _panels(len(env_ids))
     for ax, env_id in zip(axes, env_ids, strict=True):
         for r in records:
-            if r["env_id"] == env_id:
-                curves = np.array(r["train_return"], dtype=float)  # None -> nan
+            if r.env_id == env_id:
+                curves = np.array(r.train_return, dtype=float)  # None -> nan
                 with warnings.catch_warnings():  # updates where no seed ended an episode
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mean = np.nanmean(curves, 0)
-                ax.plot(r["train_env_steps"], mean, label=r["cell"].split("/", 1)[1])
+                ax.plot(r.train_env_steps, mean, label=r.cell.split("/", 1)[1])
         ax.set_title(env_id)
         ax.set_xlabel("env steps per seed")
         ax.set_ylabel("training return")

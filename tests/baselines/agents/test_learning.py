@@ -4,9 +4,9 @@ import jax
 import numpy as np
 import pytest
 
-from baselines import ppo, pqn
-from baselines.config import PPOConfig, PQNConfig
-from baselines.probes import make_probe
+from baselines.agents import ppo, pqn
+from baselines.agents.config import PPOConfig, PQNConfig
+from popgym_arcade_twins.tasks.probes import make_probe
 
 SMALL = {"hidden_size": 32, "num_envs": 32, "rollout_steps": 16, "num_minibatches": 2}
 PQN = PQNConfig(learning_rate=1e-3, **SMALL)

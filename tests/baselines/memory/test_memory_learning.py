@@ -12,7 +12,7 @@ import pytest
 
 from baselines.memory import MEMORY_MODELS, MemoryModel
 from baselines.memory.diagonal import eigenvalues
-from tests.memory.memory_utils import jit
+from tests.baselines.memory.memory_utils import jit
 
 CLASSES, DELAY, BATCH, STEPS = 4, 20, 64, 200
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from baselines.memory import MEMORY_MODELS, Memoroid
-from tests.memory.memory_utils import (
+from tests.baselines.memory.memory_utils import (
     D_IN,
     HIDDEN,
     assert_trees_close,

@@ -1,0 +1,89 @@
+"""The sweep's results on disk: one `CellRecord` per finished cell, in an append-only log.
+
+A record holds what a cell measured (per-seed evaluation returns J, training curves, recall
+densities) and names the `.npz` file beside it with its saliency overlays, taken at the
+normalized times `SALIENCY_TIMES`. The sweep writes records, resumes from them, and `report`
+and `plots` read them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames kept for overlays
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    """One finished cell (game, variant, memory model) over its seeds. Lists are per seed;
+    `train_return` holds NaN-free curves, None where no episode ended in an update."""
+
+    cell: str  # "<env_id>/<variant>/<memory>"
+    env_id: str
+    variant: str  # "MDP" or "POMDP"
+    memory: str
+    fingerprint: str  # of the sweep's settings (`SweepConfig.fingerprint`)
+    seeds: tuple[int, ...]
+    eval_return: tuple[float, ...]  # J per seed: mean greedy evaluation return
+    eval_return_std: tuple[float, ...]  # its spread over the evaluation episodes
+    eval_episodes: int
+    train_env_steps: tuple[int, ...]  # env steps per seed after each update
+    train_return: tuple[tuple[float | None, ...], ...]  # [seeds][updates]
+    recall_density: tuple[tuple[float, ...], ...]  # [seeds][bins] over normalized time
+    saliency_file: str  # relative to the sweep's folder
+    wall_s: float
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, line: str) -> CellRecord:
+        fields = json.loads(line)
+        return cls(**{k: _tuples(v) for k, v in fields.items()})
+
+
+def _tuples(value):
+    """JSON lists -> tuples, nested, so a record read back equals the one written."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+class RecordLog:
+    """`records.jsonl`: one JSON line per record, appended with a single write, flushed and
+    fsynced. A line cut short by a kill has no newline: it is dropped on opening, so a reader
+    sees each record whole or not at all."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            text = self.path.read_bytes()
+            if text and not text.endswith(b"\n"):
+                with self.path.open("r+b") as f:
+                    f.truncate(text.rfind(b"\n") + 1)
+
+    def records(self) -> list[CellRecord]:
+        if not self.path.exists():
+            return []
+        return [CellRecord.from_json(line) for line in self.path.read_text().splitlines() if line]
+
+    def append(self, record: CellRecord) -> None:
+        with self.path.open("a") as f:
+            f.write(record.to_json() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """`write(file)` into a temporary file beside `path`, then rename it over `path`."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
