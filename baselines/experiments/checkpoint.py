@@ -11,13 +11,16 @@ from flax import serialization
 
 from baselines.agents.config import AgentConfig
 from baselines.agents.registry import config_type
+from baselines.experiments.provenance import provenance
 
 
 def save(run_dir: str | Path, config: AgentConfig, params: Any, **meta: Any) -> None:
-    """Write `config.json` (algorithm, config, `meta` such as the env id) and `params.msgpack`."""
+    """Write `config.json` (algorithm, config, `meta` such as the env id, and the code's
+    provenance) and `params.msgpack`."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     record = {"algorithm": config.algorithm, "config": dataclasses.asdict(config), **meta}
+    record["provenance"] = provenance()
     (run_dir / "config.json").write_text(json.dumps(record, indent=2))
     (run_dir / "params.msgpack").write_bytes(serialization.to_bytes(params))
 

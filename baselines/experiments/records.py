@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames kept for overlays
 
@@ -38,6 +38,8 @@ class CellRecord:
     recall_density: tuple[tuple[float, ...], ...]  # [seeds][bins] over normalized time
     saliency_file: str  # relative to the sweep's folder
     wall_s: float
+    settings: dict[str, Any]  # the sweep's settings (`SweepConfig.settings`)
+    provenance: dict[str, Any]  # the code, packages and devices that made it (`provenance`)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -50,6 +52,8 @@ class CellRecord:
 
 def _tuples(value):
     """JSON lists -> tuples, nested, so a record read back equals the one written."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 

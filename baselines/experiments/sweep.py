@@ -29,6 +29,7 @@ from tqdm import tqdm
 from baselines.agents.config import AgentConfig, PQNConfig
 from baselines.agents.networks import as_policy
 from baselines.agents.registry import make_trainer
+from baselines.experiments.provenance import provenance
 from baselines.experiments.records import SALIENCY_TIMES, CellRecord, RecordLog, write_atomically
 from popgym_arcade_twins import diagnostics, harness, tasks
 
@@ -75,10 +76,16 @@ class SweepConfig:
                 cells += [Cell(env_id, variant, memory) for variant in variants]
         return cells
 
+    def settings(self) -> dict[str, Any]:
+        """Every setting as JSON-ready data, the agent's algorithm included."""
+        settings = dataclasses.asdict(self)
+        settings["agent"] |= {"algorithm": self.agent.algorithm}
+        return settings
+
     def fingerprint(self) -> str:
         """Hash of what a cell's record depends on (the grid aside), to refuse mixing sweeps."""
-        settings = {k: v for k, v in dataclasses.asdict(self).items() if k not in GRID_FIELDS}
-        settings["agent"] |= {"algorithm": self.agent.algorithm, "memory": None}
+        settings = {k: v for k, v in self.settings().items() if k not in GRID_FIELDS}
+        settings["agent"]["memory"] = None
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -182,7 +189,9 @@ def run_cell(cell: Cell, config: SweepConfig, mesh: Mesh) -> dict[str, np.ndarra
     return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
 
 
-def make_record(cell: Cell, config: SweepConfig, outputs: dict, wall_s: float) -> CellRecord:
+def make_record(
+    cell: Cell, config: SweepConfig, outputs: dict, wall_s: float, made_by: dict
+) -> CellRecord:
     """The JSON record of a finished cell: per-seed evaluation returns (J), training curves and
     recall density; the saliency arrays go to `cells/<cell>.npz`."""
     train_config = config.train_config(cell.memory)
@@ -208,6 +217,8 @@ def make_record(cell: Cell, config: SweepConfig, outputs: dict, wall_s: float) -
         recall_density=rows(outputs["recall_density"]),
         saliency_file=f"cells/{cell.file_stem}.npz",
         wall_s=round(wall_s, 2),
+        settings=config.settings(),
+        provenance=made_by,
     )
 
 
@@ -232,7 +243,7 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
     is_left = np.asarray([cell.name not in done for cell in cells])
     if jax.process_count() > 1:
         is_left = np.asarray(multihost_utils.broadcast_one_to_all(is_left))
-    mesh = seed_mesh()
+    mesh, made_by = seed_mesh(), provenance()
     bar = tqdm(cells, desc="cells", unit="cell", disable=not (progress and writes))
     for cell, left in zip(cells, is_left, strict=True):
         bar.set_postfix_str(cell.name)
@@ -240,7 +251,8 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
             start = time.perf_counter()
             outputs = run_cell(cell, config, mesh)
             if writes:
-                record = make_record(cell, config, outputs, time.perf_counter() - start)
+                wall_s = time.perf_counter() - start
+                record = make_record(cell, config, outputs, wall_s, made_by)
                 (out_dir / "cells").mkdir(exist_ok=True)
                 arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
                 arrays["length"] = outputs["saliency_length"]

@@ -17,6 +17,8 @@ def test_save_then_load_roundtrip(tmp_path):
     checkpoint.save(tmp_path, config, params, env_id="CartPoleEasy")
     record, loaded_config, loaded = checkpoint.load(tmp_path)
     assert loaded_config == config and record["env_id"] == "CartPoleEasy"
+    assert len(record["provenance"]["git_commit"]) >= 40  # this checkout's commit
+    assert record["provenance"]["versions"]["jax"] == jax.__version__
     _, expected = agent.apply(params, agent.initialize_carry((4,)), obs, start)
     _, got = agent.apply(loaded, agent.initialize_carry((4,)), obs, start)
     for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got), strict=True):

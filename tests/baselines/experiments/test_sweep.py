@@ -55,6 +55,8 @@ def records_of_tiny() -> list[CellRecord]:
             recall_density=((0.5, 0.5), (1.0, 0.0)),
             saliency_file=f"cells/{cell.file_stem}.npz",
             wall_s=1.0,
+            settings=TINY.settings(),
+            provenance={"git_commit": "abc", "versions": {"jax": "0"}},
         )
         for cell in TINY.cells()
     ]
