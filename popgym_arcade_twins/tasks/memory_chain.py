@@ -143,7 +143,7 @@ class Renderer:
         return self._frame(state, is_shown(state, partial_obs=True))
 
 
-GAME = Game("MemoryChain", Config, make_params, {}, reset, step, Renderer)
+GAME = Game("MemoryChain", Config, make_params, {}, reset, step, Renderer, version=1)
 
 
 class VectorMemoryChain(TwinEnv):
