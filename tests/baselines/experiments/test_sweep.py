@@ -107,6 +107,13 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path):
         run_sweep(TINY, tmp_path, progress=False)
 
 
+def test_a_folder_of_another_game_version_is_refused(tmp_path):
+    older = dataclasses.replace(records_of_tiny()[0], game_version=2)
+    RecordLog(tmp_path / "records.jsonl").append(older)
+    with pytest.raises(ValueError, match="version 2, now version 1"):
+        run_sweep(TINY, tmp_path, progress=False)
+
+
 def test_a_record_cut_short_by_a_kill_is_dropped(tmp_path):
     path = tmp_path / "records.jsonl"
     whole = records_of_tiny()[0].to_json()
