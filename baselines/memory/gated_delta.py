@@ -1,4 +1,4 @@
-"""Gated DeltaNet (Yang, Kautz, Hatamizadeh 2025; MODELS.md §5), without the short convolution.
+"""Gated DeltaNet (Yang, Kautz, Hatamizadeh 2025; docs/models.md §8), without the short convolution.
 
 Per head: k, q = l2normalize(silu(W x)), v = W_v x, beta = sigmoid(w_beta x) in (0, 1) and the
 decay alpha = sigmoid(w_alpha x + 4) in (0, 1). The state S float32[*batch, heads, d, d] (d_v x d_k)

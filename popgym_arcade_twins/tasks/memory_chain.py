@@ -1,4 +1,4 @@
-"""MemoryChain, the bsuite memory diagnostic (MODELS.md §2), on the twin core.
+"""MemoryChain, the bsuite memory diagnostic (docs/models.md §12), on the twin core.
 
 Rules: at reset `num_bits` context bits and a query index are drawn at random. An episode lasts
 L = `memory_length` steps, t = 0..L-1. The action at t = L-1 pays +1 if it names bit `query` of
