@@ -2,7 +2,7 @@
 
 XLA:CPU's concurrency-optimized scheduler deadlocks some training programs (reproduced with
 jax 0.10.2: PQN + GRU vmapped over two seeds compiles, then every thread idles and the result
-never arrives); turning the scheduler off fixes it. Env rollouts alone never hung and run 5-20%
+never arrives); turning the scheduler off fixes it. Env rollouts alone never hung and run
 faster with the scheduler on, so only `baselines` sets this. Setting the flag after a backend has
 started changes nothing, so `baselines/__init__.py` imports this module first.
 """

@@ -1,11 +1,20 @@
 """popgym-arcade-twins: pure-JAX pixel games as MDP/POMDP twins for studying memory in RL.
 
-Importing the package registers every game's ids here and with gymnax.
+Importing the package registers every game's ids here and with gymnax. `__version__` is the
+package's version; each game has its own (`Game.version`, `game_version(env_id)`).
 """
 
 from popgym_arcade_twins.core import ACTION_NAMES, NUM_ACTIONS, Game, TwinEnv
 from popgym_arcade_twins.envs import GAMES
-from popgym_arcade_twins.registry import OBS_SIZES, make, make_twins, register, registered_envs
+from popgym_arcade_twins.registry import (
+    OBS_SIZES,
+    game_version,
+    make,
+    make_twins,
+    register,
+    registered_envs,
+    versions,
+)
 
 __version__ = "0.1.0"
 
@@ -20,8 +29,10 @@ __all__ = [
     "Game",
     "TwinEnv",
     "__version__",
+    "game_version",
     "make",
     "make_twins",
     "register",
     "registered_envs",
+    "versions",
 ]

@@ -57,6 +57,10 @@ class Game:
     (state, reward, terminated)` never read the observability setting and never touch `state.time`.
     `expert(state, config, params) -> action`, where given, plays well by reading the state (an
     oracle, not an agent): it drives demo GIFs and tests of the best achievable return.
+
+    `version` (an int >= 1) names the rules and drawing: a change that can alter what an agent
+    sees or earns gets a new version, so results of different versions are never mixed. Ids
+    resolve `CartPoleEasy-v1` to version 1 and plain `CartPoleEasy` to the latest registered.
     """
 
     name: str
@@ -67,6 +71,11 @@ class Game:
     step: Callable[..., tuple[Any, jax.Array, jax.Array]]
     renderer: Callable[[Any, Layout], Renderer]
     expert: Callable[..., jax.Array] | None = None
+    version: int = 1
+
+    def __post_init__(self):
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise ValueError(f"{self.name}: version must be an int >= 1, got {self.version!r}")
 
 
 class TwinEnv(environment.Environment):
@@ -88,6 +97,11 @@ class TwinEnv(environment.Environment):
     @property
     def name(self) -> str:
         return f"{self.game.name}-{'POMDP' if self.partial_obs else 'MDP'}"
+
+    @property
+    def version(self) -> int:
+        """The game's version (`Game.version`): what records and checkpoints store with an id."""
+        return self.game.version
 
     @property
     def num_actions(self) -> int:

@@ -1,7 +1,9 @@
 """Ids generated from each game's difficulty presets, validated, with close-match suggestions.
 
 `make("CountRecallEasy", partial_obs=True, obs_size=128)` takes the names and keywords POPGym Arcade
-users type. Every id is also registered with gymnax, so `gymnax.make(id, partial_obs=...)` works.
+users type. An id may name a game version, "CountRecallEasy-v1"; the plain id means the latest
+registered (`Game.version`). Every id, plain and versioned, is also registered with gymnax, so
+`gymnax.make(id, partial_obs=...)` works once `popgym_arcade_twins` is imported.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import numbers
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,40 +25,64 @@ OBS_SIZES = (64, 128, 256)
 
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
-    id: str
+    id: str  # the plain id, e.g. "CartPoleEasy"
     game: Game
     preset: Mapping[str, Any]
 
+    @property
+    def version(self) -> int:
+        return self.game.version
 
-_SPECS: dict[str, EnvSpec] = {}
+    @property
+    def versioned_id(self) -> str:
+        """The id with its version, e.g. "CartPoleEasy-v1"."""
+        return f"{self.id}-v{self.version}"
+
+
+_SPECS: dict[str, dict[int, EnvSpec]] = {}  # plain id -> version -> spec
+_VERSIONED = re.compile(r"(?P<id>.+)-v(?P<version>[1-9][0-9]*)")
 
 
 def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
-    """Register one id per difficulty preset of `game` (default: `game.presets`); returns the ids.
+    """Register one id per difficulty preset of `game` (default: `game.presets`); returns the
+    plain ids.
 
-    Also registers the ids with gymnax. Ids already taken are rejected, as are presets with keys
-    that are not fields of the game's config or params.
+    Each id is registered at `game.version`: `make(f"{id}-v{game.version}")` builds it, and the
+    plain id builds the highest version registered. Also registers the plain and versioned ids
+    with gymnax. An (id, version) already taken is rejected, as are presets with keys that are not
+    fields of the game's config or params.
     """
     presets = game.presets if presets is None else presets
     ids = [f"{game.name}{difficulty}" for difficulty in presets]
-    taken = [env_id for env_id in ids if env_id in _SPECS]
-    if taken:
-        raise ValueError(f"already registered: {taken}")
     specs = [
         EnvSpec(env_id, game, dict(p)) for env_id, p in zip(ids, presets.values(), strict=True)
     ]
+    taken = [spec.versioned_id for spec in specs if spec.version in _SPECS.get(spec.id, {})]
+    if taken:
+        raise ValueError(f"already registered: {taken}")
     for spec in specs:
         _build(spec, {})  # validate every preset before registering any
     for spec in specs:
-        _SPECS[spec.id] = spec
-        if spec.id not in gymnax.registration.registered_envs:
-            gymnax.registration.register(spec.id, _gymnax_factory(spec.id))
+        _SPECS.setdefault(spec.id, {})[spec.version] = spec
+        for gymnax_id in (spec.id, spec.versioned_id):
+            if gymnax_id not in gymnax.registration.registered_envs:
+                gymnax.registration.register(gymnax_id, _gymnax_factory(gymnax_id))
     return ids
 
 
 def registered_envs() -> list[str]:
-    """Every registered id, in registration order."""
+    """Every registered plain id, in registration order (each resolves to its latest version)."""
     return list(_SPECS)
+
+
+def versions(env_id: str) -> tuple[int, ...]:
+    """The registered versions of a plain id, ascending."""
+    return tuple(sorted(_spec_versions(env_id)))
+
+
+def game_version(env_id: str) -> int:
+    """The version an id resolves to: its own for "CartPoleEasy-v1", the latest for a plain id."""
+    return _spec(env_id).version
 
 
 def make(
@@ -63,8 +90,9 @@ def make(
 ) -> tuple[TwinEnv, Params]:
     """Build one variant of a registered game: `(env, params)`.
 
-    `overrides` replace preset values by field name, config (shape-changing, e.g. `num_cards`) or
-    params (numeric, e.g. `max_steps_in_episode`).
+    `env_id` is a plain id (the latest version) or a versioned one ("CartPoleEasy-v1");
+    `env.version` is the version built. `overrides` replace preset values by field name, config
+    (shape-changing, e.g. `num_cards`) or params (numeric, e.g. `max_steps_in_episode`).
     """
     spec = _spec(env_id)
     if not isinstance(partial_obs, bool):
@@ -86,6 +114,19 @@ def make_twins(
 
 
 def _spec(env_id: str) -> EnvSpec:
+    """The spec of a plain id (its latest version) or of a versioned id "<id>-v<N>"."""
+    match = _VERSIONED.fullmatch(str(env_id))
+    if str(env_id) not in _SPECS and match and match["id"] in _SPECS:
+        by_version, version = _SPECS[match["id"]], int(match["version"])
+        if version not in by_version:
+            valid = ", ".join(f"{match['id']}-v{v}" for v in sorted(by_version))
+            raise ValueError(f"{env_id!r}: {match['id']} has no version {version}; valid: {valid}")
+        return by_version[version]
+    by_version = _spec_versions(env_id)
+    return by_version[max(by_version)]
+
+
+def _spec_versions(env_id: str) -> dict[int, EnvSpec]:
     if env_id in _SPECS:
         return _SPECS[env_id]
     close = difflib.get_close_matches(str(env_id), list(_SPECS), n=3, cutoff=0.5)

@@ -1,7 +1,7 @@
 """Benchmark streaming Q(lambda) with a memory: exact RTRL against TBPTT(1) on MemoryChain, then
 the streaming agent against PQN on POMDP games. One JSON line per result.
 
-    python -m scripts.bench_streaming                       # both parts, ~8 min on 2 CPU cores
+    python -m scripts.bench_streaming                       # both parts
     python -m scripts.bench_streaming --part chain --chain-steps 200000 --seeds 8
     python -m scripts.bench_streaming --part games --game-steps 1000000 --obs-size 128
 

@@ -1,7 +1,7 @@
 """Learning benchmark: return curves and env steps/s of the baselines on two games, both twins.
 
 Default runs: PQN+LRU and PPO+GRU on CartPoleEasy and CountRecallEasy, MDP and POMDP, each with the
-same env-step budget (sized so one run fits in 10 minutes on a 2-core CPU). Prints one JSON line per
+same env-step budget (sized so one run stays short on a small CPU machine). Prints one JSON line per
 run (final return, the return of a uniformly random policy for reference, env steps/s, wall time)
 and writes the curves (curves.json, and curves.png when matplotlib is installed) to --out.
 

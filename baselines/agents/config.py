@@ -108,13 +108,13 @@ RTRL_MEMORIES = ("rtu", "nonlinear_rtu")
 
 @dataclass(frozen=True)
 class StreamQConfig(AgentConfig):
-    """Streaming Q(lambda) (`baselines/streaming.py`): each agent learns from its one env at every
-    step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
+    """Streaming Q(lambda) (`baselines/agents/streaming.py`): each agent learns from its one env at
+    every step, with no replay and no batches. `gradient` is "rtrl" (exact, for the memories in
     `RTRL_MEMORIES`) or "tbptt1" (through the current step only, any memory). `learning_rate` and
     `kappa` are ObGD's step size and overshooting bound. One update (one metrics record) is
     `steps_per_update` steps; epsilon decays linearly over `epsilon_fraction` of training.
-    `rtu_r_max` is the largest |lambda| of an RTU's ring init (MODELS.md §1 uses 1); below 1 the
-    memory starts short, so holding information longer has to be learned."""
+    `rtu_r_max` is the largest |lambda| of an RTU's ring init (docs/models.md §5; default 1); below
+    1 the memory starts short, so holding information longer has to be learned."""
 
     algorithm: ClassVar[str] = "stream_q"
     memory: str = "rtu"

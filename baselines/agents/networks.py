@@ -6,9 +6,9 @@ every game lays its frame out on a 64-unit logical grid, so this keeps nearly al
 information and cuts the encoder's cost by (S/64)^2. Then 4 x 4 patches and 2 x 2 merges down to
 8 x 8, so one definition serves every frame size. A patch layer is a convolution whose kernel
 equals its stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight
-gradient inside a loop (every training step here runs in `lax.scan`) is 20-50x slower than the
-same matmul. With `pixels=False`, vector observations go through a dense layer instead. The head
-sees both the memory output and the encoder features, so a policy may bypass memory.
+gradient inside a loop (every training step here runs in `lax.scan`) is many times slower than
+the same matmul. With `pixels=False`, vector observations go through a dense layer instead. The
+head sees both the memory output and the encoder features, so a policy may bypass memory.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def patches(x: jax.Array, size: int) -> jax.Array:
 def average_pool(frames: jax.Array, size: int) -> jax.Array:
     """[N, H, W, C] pixels 0-255 -> float32[N, H/size, W/size, C] in [0, 1]: size x size means.
 
-    A sum of strided slices: XLA:CPU runs this 15x faster than a windowed reduction.
+    A sum of strided slices: on XLA:CPU this runs much faster than a windowed reduction.
     """
     total = sum(
         frames[:, i::size, j::size].astype(jnp.float32) for i in range(size) for j in range(size)

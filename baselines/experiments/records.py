@@ -22,7 +22,9 @@ SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames ke
 @dataclass(frozen=True)
 class CellRecord:
     """One finished cell (game, variant, memory model) over its seeds. Lists are per seed;
-    `train_return` holds NaN-free curves, None where no episode ended in an update."""
+    `train_return` holds NaN-free curves, None where no episode ended in an update.
+    `game_version` is the version `env_id` resolved to (`Game.version`); records written before
+    games had versions read back as version 1."""
 
     cell: str  # "<env_id>/<variant>/<memory>"
     env_id: str
@@ -40,6 +42,7 @@ class CellRecord:
     wall_s: float
     settings: dict[str, Any]  # the sweep's settings (`SweepConfig.settings`)
     provenance: dict[str, Any]  # the code, packages and devices that made it (`provenance`)
+    game_version: int = 1
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -4,13 +4,16 @@ Figures (matplotlib, written as PNG): `returns.png` (J per model on each variant
 `gap_bias.png` (observability gap and memory bias per model), each with bootstrap confidence
 intervals over seeds; `recall_density.png` (where in its past each model looks);
 `saliency.png` (saliency overlays on one POMDP trajectory per model); `training.png` (training
-returns). Signs follow `popgym_arcade_twins.harness`.
+returns). Signs follow `popgym_arcade_twins.harness`. Each game's version
+(`CellRecord.game_version`) goes into the CSV's `game_version` column and a line under the
+Markdown table ("Game versions: CartPoleEasy v1"); records of one id with two versions are
+refused, never averaged.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,29 +26,53 @@ COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
 
 def table(records: Sequence[CellRecord], baseline: str = "none") -> list[GapBias]:
     """The gap/bias rows of a sweep's records (per-seed evaluation returns)."""
+    game_versions(records)  # refuses mixed versions
     returns = {(r.env_id, r.memory, r.variant): r.eval_return for r in records}
     return gap_and_bias(returns, baseline=baseline)
+
+
+def game_versions(records: Sequence[CellRecord]) -> dict[str, int]:
+    """env id -> the game version of its records; a ValueError if one id has several."""
+    versions: dict[str, set[int]] = {}
+    for r in records:
+        versions.setdefault(r.env_id, set()).add(r.game_version)
+    mixed = {env_id: sorted(v) for env_id, v in versions.items() if len(v) > 1}
+    if mixed:
+        raise ValueError(f"records mix game versions, which cannot share a row: {mixed}")
+    return {env_id: v.pop() for env_id, v in versions.items()}
 
 
 def _fields(row: GapBias):
     return row.mdp, row.pomdp, row.gap, row.bias
 
 
-def write_csv(rows: Sequence[GapBias], path: Path) -> None:
+def write_csv(
+    rows: Sequence[GapBias], path: Path, versions: Mapping[str, int] | None = None
+) -> None:
+    """One line per row; the last column, `game_version`, is 1 for ids missing from `versions`."""
+    versions = versions or {}
     with Path(path).open("w", newline="") as f:
         writer = csv.writer(f)
         names = ("J_mdp", "J_pomdp", "gap", "bias")
         writer.writerow(
             ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
             + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
+            + ["game_version"]
         )
         for row in rows:
             numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
-            writer.writerow([row.env_id, row.memory, *row.seeds, *numbers])
+            version = versions.get(row.env_id, 1)
+            writer.writerow([row.env_id, row.memory, *row.seeds, *numbers, version])
 
 
-def markdown(rows: Sequence[GapBias], confidence: float = 0.95) -> str:
-    """A Markdown table: estimate [low, high] per column; empty where a cell is missing."""
+def markdown(
+    rows: Sequence[GapBias],
+    confidence: float = 0.95,
+    versions: Mapping[str, int] | None = None,
+) -> str:
+    """A Markdown table: estimate [low, high] per column; empty where a cell is missing. With
+    `versions` (env id -> game version), a line under the note lists each game's version."""
+    versions = versions or {}
 
     def cell(estimate):
         if np.isnan(estimate.value):
@@ -63,6 +90,9 @@ def markdown(rows: Sequence[GapBias], confidence: float = 0.95) -> str:
         f"Mean evaluation return J and {confidence:.0%} bootstrap intervals over seeds; "
         "gap = J(f, MDP) - J(f, POMDP), bias = J(f, MDP) - J(none, MDP)."
     )
+    games = list(dict.fromkeys(row.env_id for row in rows if row.env_id in versions))
+    if games:
+        note += "\n\nGame versions: " + ", ".join(f"{g} v{versions[g]}" for g in games) + "."
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
@@ -73,7 +103,7 @@ def write_report(
     from baselines.experiments import plots  # matplotlib is imported only here
 
     out_dir = Path(out_dir)
-    rows = table(records, baseline)
-    write_csv(rows, out_dir / "table.csv")
-    (out_dir / "table.md").write_text(markdown(rows))
+    rows, versions = table(records, baseline), game_versions(records)
+    write_csv(rows, out_dir / "table.csv", versions)
+    (out_dir / "table.md").write_text(markdown(rows, versions=versions))
     plots.write_figures(records, rows, out_dir)

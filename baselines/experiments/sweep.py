@@ -219,6 +219,7 @@ def make_record(
         wall_s=round(wall_s, 2),
         settings=config.settings(),
         provenance=made_by,
+        game_version=tasks.game_version(cell.env_id),
     )
 
 
@@ -240,6 +241,13 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
             )
         done[record.cell] = record
     cells = config.cells()
+    for cell in cells:
+        if cell.name in done and done[cell.name].game_version != tasks.game_version(cell.env_id):
+            raise ValueError(
+                f"{out_dir} holds cell {cell.name} of {cell.env_id} version "
+                f"{done[cell.name].game_version}, now version {tasks.game_version(cell.env_id)}; "
+                "use another output folder"
+            )
     is_left = np.asarray([cell.name not in done for cell in cells])
     if jax.process_count() > 1:
         is_left = np.asarray(multihost_utils.broadcast_one_to_all(is_left))

@@ -191,8 +191,8 @@ class Memoroid(MemoryModel):
       block rematerialized in the backward pass; within a block, features, elements and
       readouts are batched over time and the carries accumulate by a lax.scan of `absorb`. For
       XLA:CPU, where whole-sequence passes are memory-bound: a 32-step block's arrays stay in
-      cache, which on 2 cores makes this path 1.2-2.6x faster than the associative one and
-      at least as fast as a scan of `step` (scripts/bench_memory.py).
+      cache, which on CPU makes this path faster than the associative one and at least as
+      fast as a scan of `step` (measured by scripts/bench_memory.py; figures in the README).
     - "auto" (default): "linear" on CPU, "associative" elsewhere, as `jax.lax.cumsum` chooses.
     """
 

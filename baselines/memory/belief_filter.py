@@ -1,4 +1,5 @@
-"""Belief filter: a diagonal complex linear recurrence that may reach |lambda| = 1 (MODELS.md §7).
+"""Belief filter: a diagonal complex linear recurrence that may reach |lambda| = 1
+(docs/models.md §10).
 
 h_t = lambda * h_{t-1} + B x_t, y_t = Re(C h_t), h complex64[*batch, state_size].
 

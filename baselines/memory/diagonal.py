@@ -3,7 +3,7 @@ belief filter.
 
 Elements are (a, b), both complex64[..., n]; (a_i, b_i) o (a_j, b_j) = (a_j a_i, a_j b_i + b_j).
 The eigenvalues are lambda = exp(-exp(nu) + i exp(theta_log)), so |lambda| = exp(-exp(nu)) <= 1
-for any real nu (MODELS.md §3); it reaches 1 in float32 only as nu -> -inf.
+for any real nu (docs/models.md §4); it reaches 1 in float32 only as nu -> -inf.
 """
 
 import math
@@ -20,7 +20,7 @@ Initializer = Callable[..., jax.Array]
 
 def nu_init(r_min: float, r_max: float) -> Initializer:
     """nu such that |lambda| is area-uniform on the ring r_min <= |lambda| <= r_max (r_max = 1
-    allowed: MODELS.md §7)."""
+    allowed: docs/models.md §10)."""
 
     def init(key: jax.Array, shape: Sequence[int], dtype=jnp.float32) -> jax.Array:
         u = jax.random.uniform(key, shape, dtype, minval=jnp.finfo(dtype).tiny)

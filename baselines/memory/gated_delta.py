@@ -1,4 +1,4 @@
-"""Gated DeltaNet (Yang, Kautz, Hatamizadeh 2025; MODELS.md §5), without the short convolution.
+"""Gated DeltaNet (Yang, Kautz, Hatamizadeh 2025; docs/models.md §8), without the short convolution.
 
 Per head: k, q = l2normalize(silu(W x)), v = W_v x, beta = sigmoid(w_beta x) in (0, 1) and the
 decay alpha = sigmoid(w_alpha x + 4) in (0, 1). The state S float32[*batch, heads, d, d] (d_v x d_k)
@@ -61,7 +61,7 @@ def _transpose(a: jax.Array) -> jax.Array:
 @jax.custom_vjp
 def unit_lower_inverse(n: jax.Array) -> jax.Array:
     """(I + n)^-1 for strictly lower-triangular n float32[..., L, L], by forward substitution
-    row by row: T_t = e_t - sum_{s<t} n[t, s] T_s. (XLA's batched triangular_solve is ~50x
+    row by row: T_t = e_t - sum_{s<t} n[t, s] T_s. (XLA's batched triangular_solve is much
     slower on CPU, and differentiating the loop would store L copies of T.)"""
 
     def row(t: int, inverse: jax.Array) -> jax.Array:

@@ -1,4 +1,4 @@
-"""Linear attention, the linear transformer of Katharopoulos et al. 2020 (MODELS.md §6).
+"""Linear attention, the linear transformer of Katharopoulos et al. 2020 (docs/models.md §7).
 
 Per head, phi = elu + 1: S_t = S_{t-1} + phi(k_t) v_t^T, z_t = z_{t-1} + phi(k_t),
 o_t = S_t^T phi(q_t) / (phi(q_t)^T z_t + eps), y_t = W_o [o_t over heads].

@@ -1,4 +1,5 @@
-"""LRU, the Linear Recurrent Unit (Orvieto et al. 2023; MODELS.md §3), after an input projection.
+"""LRU, the Linear Recurrent Unit (Orvieto et al. 2023; docs/models.md §4), after an input
+projection.
 
 u_t = W x_t + c (d_in -> hidden), h_t = lambda * h_{t-1} + gamma * (B u_t),
 y_t = Re(C h_t) + D * u_t, with B, C complex and h complex64[*batch, state_size].

@@ -1,4 +1,4 @@
-"""MinGRU (Feng et al. 2024; MODELS.md §4) with the log-space parallel form.
+"""MinGRU (Feng et al. 2024; docs/models.md §3) with the log-space parallel form.
 
 z_t = sigmoid(W_z x_t + b_z), h~_t = g(W_h x_t + b_h) > 0, h_t = (1 - z_t) h_{t-1} + z_t h~_t,
 y_t = h_t, h float32[*batch, hidden]. Neither gate reads h_{t-1}, so the update is associative.

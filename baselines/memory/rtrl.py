@@ -1,4 +1,4 @@
-"""Exact real-time recurrent learning (RTRL) for the linear and non-linear RTU (MODELS.md §1).
+"""Exact real-time recurrent learning (RTRL) for the linear and non-linear RTU (docs/models.md §6).
 
 The RTU's recurrence is diagonal: the state of unit j depends on the past only through that
 unit's own parameters, so the sensitivities e_p = dh_t/dp are needed only for the parameters p of

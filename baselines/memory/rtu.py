@@ -1,4 +1,4 @@
-"""Recurrent Trace Units (Elelimy et al. 2024; MODELS.md §1), in complex form.
+"""Recurrent Trace Units (Elelimy et al. 2024; docs/models.md §5), in complex form.
 
 n = hidden_size / 2 units; h = c1 + i c2 complex64[*batch, n];
 pre_t = lambda * h_{t-1} + gamma * (W1 x_t + i W2 x_t), gamma = sqrt(1 - |lambda|^2).
@@ -9,9 +9,9 @@ pre_t = lambda * h_{t-1} + gamma * (W1 x_t + i W2 x_t), gamma = sqrt(1 - |lambda
   inside the recurrence breaks associativity, so it runs `sequential`.
 
 No C projection and no Re(.): the output is the state itself. Both keep the parameters of
-MODELS.md §1 under the same names, so exact RTRL (`baselines.memory.rtrl`) runs on either: `nu`,
-`theta_log` float32[n], and `w1`, `w2` whose `kernel` float32[d_in, n] is W1^T, W2^T (LeCun
-normal).
+docs/models.md §5 under the same names, so exact RTRL (`baselines.memory.rtrl`, docs/models.md
+§6) runs on either: `nu`, `theta_log` float32[n], and `w1`, `w2` whose `kernel` float32[d_in, n]
+is W1^T, W2^T (LeCun normal).
 """
 
 from typing import Any

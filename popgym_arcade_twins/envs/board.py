@@ -41,7 +41,7 @@ def one_hot_cell(position: jax.Array, rows: int, cols: int) -> jax.Array:
 def random_bits(key: jax.Array, k: int) -> jax.Array:
     """uint32[k] uniform random words: one PRNG call for all the draws of a reset.
 
-    Drawn in a power-of-two count: other counts compile up to three times slower under vmap.
+    Drawn in a power-of-two count: other counts compile more slowly under vmap.
     """
     return jax.random.bits(key, (max(2, 1 << (k - 1).bit_length()),))[:k]
 

@@ -1,4 +1,4 @@
-"""MemoryChain, the bsuite memory diagnostic (MODELS.md §2), on the twin core.
+"""MemoryChain, the bsuite memory diagnostic (docs/models.md §12), on the twin core.
 
 Rules: at reset `num_bits` context bits and a query index are drawn at random. An episode lasts
 L = `memory_length` steps, t = 0..L-1. The action at t = L-1 pays +1 if it names bit `query` of
@@ -143,7 +143,7 @@ class Renderer:
         return self._frame(state, is_shown(state, partial_obs=True))
 
 
-GAME = Game("MemoryChain", Config, make_params, {}, reset, step, Renderer)
+GAME = Game("MemoryChain", Config, make_params, {}, reset, step, Renderer, version=1)
 
 
 class VectorMemoryChain(TwinEnv):

@@ -81,7 +81,7 @@ class Renderer:
         return self._frame(state, self.shown_always | (state.time == 0))
 
 
-GAME = Game("Probe", Config, make_params, {}, reset, step, Renderer)
+GAME = Game("Probe", Config, make_params, {}, reset, step, Renderer, version=1)
 
 
 def make_probe(task: str, length: int = 4, partial_obs: bool = False, obs_size: int = 32):

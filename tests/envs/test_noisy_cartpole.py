@@ -22,7 +22,7 @@ def _state(physics, noise=(0.0,) * 4):
     )
 
 
-def test_presets_follow_games_md():
+def test_presets_set_noise_sigma_and_a_200_step_limit():
     for difficulty, sigma in (("Easy", 0.1), ("Medium", 0.2), ("Hard", 0.3)):
         _, params = pat.make(f"NoisyCartPole{difficulty}", obs_size=64)
         assert float(params.noise_sigma) == pytest.approx(sigma)

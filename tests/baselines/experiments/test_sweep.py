@@ -14,6 +14,7 @@ import pytest
 
 from baselines.experiments.records import CellRecord, RecordLog
 from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
+from tests.baselines.experiments.record_utils import hand_made_record
 
 ROOT = Path(__file__).resolve().parents[3]
 CELLS = [cell.name for cell in TINY.cells()]
@@ -38,25 +39,15 @@ def records(out: Path) -> list[CellRecord]:
 
 @functools.cache
 def records_of_tiny() -> list[CellRecord]:
-    """Records of a hand-made tiny sweep (no training): one per cell, NaN-free JSON."""
+    """Records of a hand-made tiny sweep (no training): one per cell."""
     return [
-        CellRecord(
-            cell=cell.name,
-            env_id=cell.env_id,
-            variant=cell.variant,
-            memory=cell.memory,
+        hand_made_record(
+            cell.env_id,
+            cell.variant,
+            cell.memory,
             fingerprint=TINY.fingerprint(),
-            seeds=(0, 1),
-            eval_return=(0.5, 0.25),
-            eval_return_std=(0.1, 0.0),
-            eval_episodes=4,
-            train_env_steps=(64, 128),
-            train_return=((None, 0.5), (0.25, 1.0)),
-            recall_density=((0.5, 0.5), (1.0, 0.0)),
-            saliency_file=f"cells/{cell.file_stem}.npz",
-            wall_s=1.0,
             settings=TINY.settings(),
-            provenance={"git_commit": "abc", "versions": {"jax": "0"}},
+            saliency_file=f"cells/{cell.file_stem}.npz",
         )
         for cell in TINY.cells()
     ]
@@ -106,6 +97,13 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path):
     other = dataclasses.replace(records_of_tiny()[0], fingerprint="other")
     RecordLog(tmp_path / "records.jsonl").append(other)
     with pytest.raises(ValueError, match="other settings"):
+        run_sweep(TINY, tmp_path, progress=False)
+
+
+def test_a_folder_of_another_game_version_is_refused(tmp_path):
+    older = dataclasses.replace(records_of_tiny()[0], game_version=2)
+    RecordLog(tmp_path / "records.jsonl").append(older)
+    with pytest.raises(ValueError, match="version 2, now version 1"):
         run_sweep(TINY, tmp_path, progress=False)
 
 

@@ -17,8 +17,8 @@ OVERRIDES = {
 
 def jit(fun, level: int = 0):
     """jax.jit with LLVM at -O`level`: the same HLO, faster to compile on CPU. The tests are
-    compile-bound: -O0 compiles ~3x faster than the default -O2 and suits programs that run
-    briefly; training loops take -O1, which compiles ~1.7x faster and runs as fast as -O2."""
+    compile-bound: -O0 compiles faster than the default -O2 and suits programs that run
+    briefly; training loops take -O1, which compiles faster and runs about as fast as -O2."""
     return jax.jit(fun, compiler_options={"xla_backend_optimization_level": level})
 
 

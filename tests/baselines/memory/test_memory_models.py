@@ -1,4 +1,4 @@
-"""Model-specific properties from MODELS.md: delta-rule retrieval, the linear-attention
+"""Model-specific properties from docs/models.md: delta-rule retrieval, the linear-attention
 normalizer, and the belief filter reproducing an HMM's Bayes filter."""
 
 import jax
@@ -17,7 +17,7 @@ from tests.baselines.memory.memory_utils import assert_trees_close, init, jit, r
 
 def test_delta_rule_retrieves_the_written_value():
     """With alpha = beta = 1 and a unit key, S_t k_t = v_t whatever S_{t-1} was, in the step
-    form, the element form and after a combine (MODELS.md §5)."""
+    form, the element form and after a combine (docs/models.md §8)."""
     rng = np.random.default_rng(0)
     heads, d = 3, 8
     s = rng.standard_normal((heads, d, d)).astype(np.float32)
@@ -92,8 +92,9 @@ def hmm_example(rng: np.random.Generator, length: int):
 
 
 def test_belief_filter_reproduces_hmm_beliefs():
-    """Hand-set weights (MODELS.md §7): logits l_t = T^-1 l_{t-1} + log O(o_t | .) diagonalized
-    as T^-1 = V diag(lambda) V^-1 with |lambda| = 1; softmax(y_t) is the Bayes belief."""
+    """Hand-set weights (docs/models.md §10): logits l_t = T^-1 l_{t-1} + log O(o_t | .)
+    diagonalized as T^-1 = V diag(lambda) V^-1 with |lambda| = 1; softmax(y_t) is the Bayes
+    belief."""
     transition, emission, obs, beliefs = hmm_example(np.random.default_rng(0), length=30)
     lam, vectors = np.linalg.eig(transition.T)  # T^-1 = T^T for a permutation
     b = np.linalg.inv(vectors) @ np.log(emission)  # [state, observation]
