@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -51,17 +52,36 @@ def make_rollout(env, params, num_envs: int, num_steps: int):
     return rollout
 
 
-def bench(env_id: str, partial_obs: bool, obs_size: int, num_envs: int, num_steps: int) -> dict:
+def compile_rollout(
+    env_id: str,
+    partial_obs: bool,
+    obs_size: int,
+    num_envs: int,
+    num_steps: int,
+    options: dict | None = None,
+) -> tuple[Callable[[jax.Array], jax.Array], float]:
+    """The compiled rollout of `make_rollout` and its compile seconds (tracing included);
+    `options` are XLA compile options."""
     env, params = pat.make(env_id, partial_obs=partial_obs, obs_size=obs_size)
     rollout = jax.jit(make_rollout(env, params, num_envs, num_steps))
-    key = jax.random.key(0)
     start = time.perf_counter()
-    compiled = rollout.lower(key).compile()
-    compile_s = time.perf_counter() - start
-    compiled(key).block_until_ready()  # warm-up
+    compiled = rollout.lower(jax.random.key(0)).compile(options)
+    return compiled, time.perf_counter() - start
+
+
+def time_rollout(compiled: Callable[[jax.Array], jax.Array]) -> float:
+    """Seconds of one call of a compiled rollout, after a warm-up call."""
+    compiled(jax.random.key(0)).block_until_ready()
     start = time.perf_counter()
     compiled(jax.random.key(1)).block_until_ready()
-    run_s = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def record(
+    env_id: str, partial_obs: bool, obs_size: int, num_envs: int, num_steps: int,
+    compile_s: float, run_s: float,
+) -> dict:  # fmt: skip
+    """The JSON line of one measurement."""
     return {
         "id": env_id,
         "variant": "POMDP" if partial_obs else "MDP",
@@ -72,6 +92,12 @@ def bench(env_id: str, partial_obs: bool, obs_size: int, num_envs: int, num_step
         "steps_per_s": round(num_envs * num_steps / run_s),
         "backend": jax.default_backend(),
     }
+
+
+def bench(env_id: str, partial_obs: bool, obs_size: int, num_envs: int, num_steps: int) -> dict:
+    setting = (env_id, partial_obs, obs_size, num_envs, num_steps)
+    compiled, compile_s = compile_rollout(*setting)
+    return record(*setting, compile_s, time_rollout(compiled))
 
 
 def main() -> None:

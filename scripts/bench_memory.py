@@ -58,9 +58,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def compile_mode(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array) -> tuple:
+def compile_mode(
+    model: MemoryModel, mode: str, x: jax.Array, start: jax.Array, options: dict | None = None
+) -> tuple:
     """(call, record): a call running value_and_grad of mean(y^2) w.r.t. the parameters to
-    completion, and the compile seconds and scratch memory of its program."""
+    completion, and the compile seconds and scratch memory of its program. `options` are XLA
+    compile options."""
     method, prefix_scan = MODES[mode]
     if isinstance(model, Memoroid):
         model = model.clone(prefix_scan=prefix_scan)
@@ -72,7 +75,7 @@ def compile_mode(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array) 
         return jnp.mean(y**2)
 
     begin = time.perf_counter()
-    step = jax.jit(jax.value_and_grad(loss)).lower(params, carry, x, start).compile()
+    step = jax.jit(jax.value_and_grad(loss)).lower(params, carry, x, start).compile(options)
     compile_s = time.perf_counter() - begin
     temp_gib = step.memory_analysis().temp_size_in_bytes / 2**30
     call = lambda: jax.block_until_ready(step(params, carry, x, start))
@@ -82,7 +85,13 @@ def compile_mode(model: MemoryModel, mode: str, x: jax.Array, start: jax.Array) 
 def bench(model: MemoryModel, modes: list[str], x: jax.Array, start: jax.Array, repeats: int):
     """One record per mode: compile seconds, scratch memory, median and best run seconds."""
     compiled = {mode: compile_mode(model, mode, x, start) for mode in modes}
-    times = {mode: [] for mode in modes}
+    yield from time_modes(compiled, repeats)
+
+
+def time_modes(compiled: dict[str, tuple], repeats: int):
+    """(mode, record) per mode of `compiled` (mode -> `compile_mode`'s pair), its calls timed
+    round-robin: the record gains the median and best run seconds."""
+    times = {mode: [] for mode in compiled}
     for round_ in range(repeats + 1):  # round 0 warms up
         for mode, (call, _) in compiled.items():
             begin = time.perf_counter()
@@ -91,21 +100,31 @@ def bench(model: MemoryModel, modes: list[str], x: jax.Array, start: jax.Array, 
                 times[mode].append(time.perf_counter() - begin)
     for mode, (_, record) in compiled.items():
         run_s, best_s = statistics.median(times[mode]), min(times[mode])
-        yield mode, record | {"run_s": round(run_s, 4), "best_s": round(best_s, 4)}
+        yield mode, record | {"run_s": round(run_s, 6), "best_s": round(best_s, 6)}
+
+
+def inputs(batch: int, seq: int, hidden: int) -> tuple[jax.Array, jax.Array]:
+    """(x [seq, batch, hidden], start [seq, batch]): random inputs, episodes of ~100 steps (so
+    that resets are exercised)."""
+    key_x, key_start = jax.random.split(jax.random.key(0))
+    x = jax.random.normal(key_x, (seq, batch, hidden))
+    start = jax.random.bernoulli(key_start, 0.01, (seq, batch)).at[0].set(True)
+    return x, start
+
+
+def modes_of(model: MemoryModel) -> list[str]:
+    """The modes `model` has: all three for a memoroid, no parallel one without a sequence path."""
+    if not model.is_parallel:
+        return ["sequential"]
+    return list(MODES) if isinstance(model, Memoroid) else ["parallel", "sequential"]
 
 
 def main() -> None:
     args = parse_args()
-    key_x, key_start = jax.random.split(jax.random.key(0))
-    x = jax.random.normal(key_x, (args.seq, args.batch, args.hidden))
-    # Episodes of ~100 steps, so that resets are exercised.
-    start = jax.random.bernoulli(key_start, 0.01, (args.seq, args.batch)).at[0].set(True)
+    x, start = inputs(args.batch, args.seq, args.hidden)
     for name in args.models:
         model = MEMORY_MODELS[name](hidden_size=args.hidden)
-        modes = ["sequential"]
-        if model.is_parallel:
-            modes = list(MODES) if isinstance(model, Memoroid) else ["parallel", "sequential"]
-        for mode, timing in bench(model, modes, x, start, args.repeats):
+        for mode, timing in bench(model, modes_of(model), x, start, args.repeats):
             record = {"model": name, "mode": mode, "batch": args.batch, "seq": args.seq}
             record |= {"hidden": args.hidden, "device": jax.devices()[0].device_kind}
             print(json.dumps(record | timing), flush=True)
