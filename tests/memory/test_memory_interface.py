@@ -132,7 +132,8 @@ def test_wrong_input_rank_says_what_was_expected(model, params):
     [
         ("rtu", {"hidden_size": 15}, "must be even"),
         ("gated_delta", {"hidden_size": 10, "num_heads": 4}, "multiple of num_heads"),
-        ("windowed_attention", {"hidden_size": 8, "window": 0}, "window must be >= 1"),
+        ("windowed_attention", {"hidden_size": 8, "max_length": 0}, "max_length must be >= 1"),
+        ("transformer", {"hidden_size": 8, "overflow": "wrap"}, "overflow must be one of"),
         ("linear_attention", {"hidden_size": 8, "chunk_size": 0}, "chunk_size must be >= 1"),
         ("lru", {"hidden_size": 8, "prefix_scan": "fast"}, "prefix_scan must be one of"),
         ("mingru", {"hidden_size": 8, "time_block": 0}, "time_block must be >= 1"),
@@ -153,6 +154,7 @@ PARAMETER_COUNTS = {
     "nonlinear_rtu": 96,
     "linear_attention": 512,
     "gated_delta": 560,
+    "transformer": 544,
     "windowed_attention": 532,
     "belief_filter": 704,
     "none": 368,
