@@ -17,6 +17,7 @@ Every model maps x float[T, *batch, d_in] -> y float[T, *batch, hidden_size]:
 | nonlinear_rtu      | as rtu, tanh inside the recurrence    | lax.scan         | h c64[n/2]      |
 | linear_attention   | S += phi(k) v^T, z += phi(k)          | chunked monoid   | S, z f32[H,d,*] |
 | gated_delta        | S = a S (I - b k k^T) + b v k^T       | chunked monoid   | S f32[H,d,d]    |
+| linear_ttt         | W -= eta grad 1/2 ||W k - v||^2       | chunked monoid   | W-W0 f32[H,d,d] |
 | transformer        | softmax over the episode so far       | blocked mask     | L cached steps  |
 | windowed_attention | softmax over the last L steps         | blocked mask     | L cached steps  |
 | belief_filter      | h = lam h + B x; |lam| = 1 allowed    | diagonal monoid  | h c64[n]        |
@@ -37,6 +38,7 @@ from baselines.memory.belief_filter import BeliefFilter
 from baselines.memory.gated_delta import GatedDeltaNet
 from baselines.memory.gru import GRU
 from baselines.memory.linear_attention import LinearAttention
+from baselines.memory.linear_ttt import LinearTTT
 from baselines.memory.lru import LRU
 from baselines.memory.memoryless import Memoryless
 from baselines.memory.mingru import MinGRU
@@ -61,6 +63,7 @@ MEMORY_MODELS: dict[str, type[MemoryModel]] = _Registry(
     nonlinear_rtu=NonlinearRTU,
     linear_attention=LinearAttention,
     gated_delta=GatedDeltaNet,
+    linear_ttt=LinearTTT,
     transformer=Transformer,
     windowed_attention=WindowedAttention,
     belief_filter=BeliefFilter,

@@ -12,6 +12,7 @@ HIDDEN = 16
 OVERRIDES = {
     "transformer": {"max_length": 8, "overflow": "window"},
     "windowed_attention": {"max_length": 5},
+    "linear_ttt": {"chunk_size": 5},
     "linear_attention": {"chunk_size": 5},
     "gated_delta": {"chunk_size": 5},
 }

@@ -1,6 +1,6 @@
 """Model-specific properties from MODELS.md: delta-rule retrieval, the linear-attention
-normalizer, the belief filter reproducing an HMM's Bayes filter; the transformer's
-defining equation against a direct loop."""
+normalizer, the belief filter reproducing an HMM's Bayes filter; the transformer's and linear
+TTT's defining equations against direct loops."""
 
 import functools
 
@@ -199,3 +199,37 @@ def test_transformer_attends_over_a_whole_1000_step_episode():
     grad = jit(jax.grad(last))(x)
     assert np.all(np.isfinite(grad))
     assert np.all(np.any(grad[0] != 0, axis=-1))
+
+
+def test_linear_ttt_takes_one_inner_gradient_step_per_token():
+    """W_t = W_{t-1} - eta_t grad_W 1/2 ||W k_t - v_t||^2 (jax.grad of the inner loss), from the
+    learned W_0 at every start, and y_t = W_o [W_t q_t]: a loop against the chunked sequence
+    path and the step path, outputs and the carry W - W_0."""
+    model = MEMORY_MODELS["linear_ttt"](hidden_size=16, chunk_size=5)
+    initial = np.random.default_rng(0).standard_normal((4, 4, 4)).astype(np.float32)
+    params = with_params(init(model, jax.random.key(0)), initial=initial)
+    lengths = (7, 9)
+    x, _ = random_inputs(1, (sum(lengths),))
+    start = episode_starts(lengths)
+    inner_loss = lambda w, k, v: 0.5 * jnp.sum((w @ k - v) ** 2)
+    inner_grad = jax.vmap(jax.grad(inner_loss))  # over heads
+
+    def loop(module):
+        q, k, v, eta = module.views(x)  # [T, heads, d], eta [T, heads]
+        w, z = module.initial, []
+        for t in range(len(x)):
+            w = module.initial if start[t] else w
+            w = w - eta[t][:, None, None] * inner_grad(w, k[t], v[t])
+            z.append(jnp.einsum("hvk,hk->hv", w, q[t]))
+        return w - module.initial, module.out(jnp.stack(z).reshape(len(x), -1))
+
+    def paths():
+        fresh = model.initialize_carry(())
+        return [
+            model.apply(params, fresh, (x, start), method=method)
+            for method in ("__call__", "sequential")
+        ]
+
+    explicit = jit(lambda: model.apply(params, method=loop))()
+    for result in jit(paths)():
+        assert_trees_close(result, explicit)
