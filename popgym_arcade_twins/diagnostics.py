@@ -80,18 +80,43 @@ def recall_density(
     return density_of(gradients, lengths, num_bins)
 
 
+def _frame_weights(grads: jax.Array) -> jax.Array:
+    """float32[T]: each frame's share of the gradient norm (NaN where it is zero everywhere)."""
+    norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=tuple(range(1, grads.ndim))))
+    return norms / jnp.sum(norms)
+
+
 def density_of(gradients: jax.Array, lengths: jax.Array, num_bins: int = 10) -> jax.Array:
     """`recall_density` from `pixel_gradients` of N trajectories [N, T, ...] and their lengths."""
 
     def one(grads, length):
-        norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=tuple(range(1, grads.ndim))))
-        weights = norms / jnp.sum(norms)  # NaN where every gradient is zero
+        weights = _frame_weights(grads)
         t = jnp.arange(1, grads.shape[0] + 1)
         bins = (t * num_bins + length - 1) // length - 1  # ceil(t / n * num_bins) - 1
         mass = jax.ops.segment_sum(jnp.where(t <= length, weights, 0.0), bins, num_bins)
         return mass * num_bins  # bins >= num_bins (t > n) are dropped by segment_sum
 
     return jnp.nanmean(jax.vmap(one)(gradients, lengths), axis=0)
+
+
+SMEARING_CUTOFF = 0.66
+
+
+def early_mass(
+    gradients: jax.Array, lengths: jax.Array, cutoff: float = SMEARING_CUTOFF
+) -> jax.Array:
+    """Value smearing as a number: float32[N], the share of each trajectory's recall (the
+    weights of `recall_density`, frame t of n at t/n) on frames with t/n < `cutoff`.
+
+    A policy that needs only the current frame, as an optimal one on an MDP does, gives 0; one
+    that weighs all frames equally gives about `cutoff`. NaN where the gradient is zero."""
+
+    def one(grads, length):
+        t = jnp.arange(1, grads.shape[0] + 1)
+        early = (t < cutoff * length) & (t <= length)
+        return jnp.sum(jnp.where(early, _frame_weights(grads), 0.0))
+
+    return jax.vmap(one)(gradients, lengths)
 
 
 def inject_noise(key: jax.Array, obs: jax.Array, at: jax.Array | int) -> jax.Array:
@@ -115,3 +140,26 @@ def ood_effect(
     moved = scores_along(policy, params, perturbed, start)
     changed = jnp.argmax(clean, -1) != jnp.argmax(moved, -1)
     return jnp.max(jnp.abs(moved - clean), -1), changed
+
+
+def ood_summary(
+    policy: Policy,
+    params: Any,
+    obs: jax.Array,
+    start: jax.Array,
+    perturbed: jax.Array,
+    first: jax.Array | int,
+    num_steps: int,
+    length: jax.Array | int,
+) -> tuple[jax.Array, jax.Array]:
+    """The OOD effect as two numbers over the `num_steps` steps from `first` (those before
+    `length`): the mean relative change of the scores, mean |score change| / mean |score| over
+    actions, and the share of steps whose greedy action changed."""
+    clean = scores_along(policy, params, obs, start)
+    moved = scores_along(policy, params, perturbed, start)
+    relative = jnp.mean(jnp.abs(moved - clean), -1) / (jnp.mean(jnp.abs(clean), -1) + 1e-8)
+    changed = jnp.argmax(clean, -1) != jnp.argmax(moved, -1)
+    t = jnp.arange(obs.shape[0])
+    window = (t >= first) & (t < first + num_steps) & (t < length)
+    count = jnp.maximum(jnp.sum(window), 1)
+    return jnp.sum(jnp.where(window, relative, 0.0)) / count, jnp.sum(window & changed) / count

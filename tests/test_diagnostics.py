@@ -126,3 +126,31 @@ def test_shuffle_prefix_permutes_only_the_prefix():
     shuffled = np.asarray(diagnostics.shuffle_prefix(jax.random.key(0), obs, 6))
     assert sorted(shuffled[:6]) == list(range(6)) and list(shuffled[6:]) == [6, 7, 8, 9]
     assert list(shuffled[:6]) != list(range(6))
+
+
+@pytest.mark.parametrize(
+    "policy, expected", [(last_frame_policy, 0.0), (averaging_policy, 13 / 20)]
+)
+def test_early_mass_is_zero_for_a_last_frame_policy_and_the_early_share_for_an_average(
+    policy, expected
+):
+    obs, start = trajectories(2, 20)
+    lengths = jnp.array([20, 20])
+    gradients = jax.vmap(diagnostics.pixel_gradients, (None, None, 0, 0, 0))(
+        policy(), None, obs.astype(jnp.float32), start, lengths
+    )
+    mass = diagnostics.early_mass(gradients, lengths)  # frames t/n < 0.66: t = 1..13 of 20
+    np.testing.assert_allclose(mass, [expected, expected], atol=1e-5)
+
+
+def test_ood_summary_counts_only_the_window_after_the_perturbation():
+    obs, start = trajectories(1, 12)
+    obs, start = obs[0], start[0]
+    perturbed = diagnostics.inject_noise(jax.random.key(3), obs, 6)
+    args = (None, obs, start, perturbed)
+    relative, changed = diagnostics.ood_summary(last_frame_policy(), *args, 6, 3, 12)
+    assert relative > 0.1  # the injected frame itself is in the window
+    later, never = diagnostics.ood_summary(last_frame_policy(), *args, 7, 3, 12)
+    assert later == 0 and never == 0  # a last-frame policy forgets the noise at once
+    remembered, _ = diagnostics.ood_summary(averaging_policy(), *args, 7, 3, 12)
+    assert remembered > 0
