@@ -57,6 +57,8 @@ class Game:
     (state, reward, terminated)` never read the observability setting and never touch `state.time`.
     `expert(state, config, params) -> action`, where given, plays well by reading the state (an
     oracle, not an agent): it drives demo GIFs and tests of the best achievable return.
+    `expert_return` maps each difficulty to the least mean return the expert reaches (first
+    episodes of 32 envs from key 0, `testing.check_expert`): a threshold that tests hold it to.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Game:
     step: Callable[..., tuple[Any, jax.Array, jax.Array]]
     renderer: Callable[[Any, Layout], Renderer]
     expert: Callable[..., jax.Array] | None = None
+    expert_return: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 class TwinEnv(environment.Environment):

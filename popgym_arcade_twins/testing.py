@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from popgym_arcade_twins.core import NUM_ACTIONS, Params, TwinEnv
-from popgym_arcade_twins.registry import make_twins
+from popgym_arcade_twins.registry import make, make_twins
 
 RETURN_BOUND = 1.0 + 1e-5
 FAST_COMPILE = {"xla_backend_optimization_level": 0}
@@ -148,6 +148,7 @@ def completed_returns(episode_return: jax.Array, done: jax.Array) -> np.ndarray:
 
 
 _run = jax.jit(run, static_argnums=(0, 2, 4, 5))
+_first_episode_returns = jax.jit(first_episode_returns, static_argnums=(0, 2, 4))
 
 
 def _same_abstract_types(a: Any, b: Any) -> bool:
@@ -233,3 +234,20 @@ def check_pair(
         f"{mdp.name}: MDP and POMDP frames are identical over the whole rollout"
     )
     return mdp_records, pomdp_records
+
+
+def check_expert(env_id: str, num_envs: int = 32) -> tuple[float, float]:
+    """The game's scripted expert reaches the threshold kept with the game,
+    `game.expert_return[difficulty]` (mean return of the first episodes of `num_envs` envs from
+    key 0, 64 px), and random play stays below it. Returns both mean returns (expert, random).
+    """
+    env, params = make(env_id, obs_size=64)
+    threshold = env.game.expert_return[env_id.removeprefix(env.game.name)]
+    key = jax.random.key(0)
+    expert, random = (
+        float(jnp.mean(_first_episode_returns(env, params, act, key, num_envs)))
+        for act in (expert_policy(env, params), random_policy)
+    )
+    assert expert >= threshold, f"{env_id}: the expert's mean return {expert} < {threshold}"
+    assert random < threshold, f"{env_id}: random play reaches the threshold {threshold}"
+    return expert, random
