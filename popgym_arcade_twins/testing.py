@@ -1,8 +1,13 @@
 """Conformance suite: the contracts every env and every twin pair must keep.
 
 Anyone adding a game runs `check_twins("MyGameEasy")` (and the test suite runs it over every
-registered id); `check_pair` takes twins built by hand. Each check raises `AssertionError` naming
-the broken contract.
+registered id); `check_pair` takes twins built by hand; `check_expert` holds a game's scripted
+expert to the return threshold kept with the game. Each check raises `AssertionError` naming the
+broken contract.
+
+They share one episode runner, as do `harness`, `gifs` and the scripts: `run` (a `lax.scan` of
+B vmapped envs under a policy `Act`, giving per-step `Step` records) and `first_episode_returns`
+(a `lax.while_loop` until every env has ended one episode).
 """
 
 from __future__ import annotations
