@@ -61,6 +61,8 @@ class Game:
     `version` (an int >= 1) names the rules and drawing: a change that can alter what an agent
     sees or earns gets a new version, so results of different versions are never mixed. Ids
     resolve `CartPoleEasy-v1` to version 1 and plain `CartPoleEasy` to the latest registered.
+    `expert_return` maps each difficulty to the least mean return the expert reaches (first
+    episodes of 32 envs from key 0, `testing.check_expert`): a threshold that tests hold it to.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Game:
     step: Callable[..., tuple[Any, jax.Array, jax.Array]]
     renderer: Callable[[Any, Layout], Renderer]
     expert: Callable[..., jax.Array] | None = None
+    expert_return: Mapping[str, float] = dataclasses.field(default_factory=dict)
     version: int = 1
 
     def __post_init__(self):

@@ -9,9 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from popgym_arcade_twins.core import NUM_ACTIONS, TwinEnv
+from popgym_arcade_twins.core import TwinEnv
 from popgym_arcade_twins.registry import make_twins
 from popgym_arcade_twins.render import canvas, color, to_rgb
+from popgym_arcade_twins.testing import expert_policy, random_policy, run
 
 POLICIES = ("expert", "random")
 
@@ -26,26 +27,17 @@ def episode_states(env: TwinEnv, key: jax.Array, policy: str, max_steps: int):
     if policy == "expert" and env.game.expert is None:
         raise ValueError(f"{env.game.name} has no expert policy; use policy='random'")
     params = env.default_params
-
-    def act(key, state):
-        if policy == "random":
-            return jax.random.randint(key, (), 0, NUM_ACTIONS)
-        return env.game.expert(state, env.config, params)
-
-    def body(state, key):
-        key_act, key_step = jax.random.split(key)
-        _, next_state, reward, terminated, truncated, info = env.step(
-            key_step, state, act(key_act, state), params
-        )
-        return next_state, (info["final_state"], reward, terminated | truncated)
-
-    key_reset, key_run = jax.random.split(key)
-    _, first = env.reset(key_reset, params)
-    _, (finals, rewards, done) = jax.jit(lambda s, k: jax.lax.scan(body, s, k))(
-        first, jax.random.split(key_run, max_steps)
+    act = random_policy if policy == "random" else expert_policy(env, params)
+    record = lambda step: (
+        step.state,
+        step.final_state,
+        step.reward,
+        step.terminated | step.truncated,
     )
+    _, steps = jax.jit(lambda key: run(env, params, act, key, 1, max_steps, record=record))(key)
+    first, finals, rewards, done = jax.tree.map(lambda x: x[:, 0], steps)
     length = int(jnp.argmax(done)) + 1 if bool(jnp.any(done)) else max_steps
-    states = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b[:length]]), first, finals)
+    states = jax.tree.map(lambda a, b: jnp.concatenate([a[:1], b[:length]]), first, finals)
     return states, float(jnp.sum(rewards[:length]))
 
 

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from popgym_arcade_twins.core import TwinEnv
+from popgym_arcade_twins.testing import Act, Step, first_episode_returns, run
 
 VARIANTS = ("MDP", "POMDP")
 
@@ -65,38 +66,19 @@ def evaluate(
     The loop stops when every env has ended its first episode; truncation bounds that by
     `max_steps_in_episode` steps.
     """
+    act = acting(policy, params, greedy)
+    carry = policy.initialize_carry((num_episodes,))
+    return first_episode_returns(env, env_params, act, key, num_episodes, carry)
 
-    class Loop(NamedTuple):
-        key: jax.Array
-        obs: jax.Array
-        state: Any
-        carry: Any
-        start: jax.Array
-        returns: jax.Array
-        finished: jax.Array
 
-    key_reset, key = jax.random.split(key)
-    obs, state = jax.vmap(env.reset, in_axes=(0, None))(
-        jax.random.split(key_reset, num_episodes), env_params
-    )
-    first = jnp.ones(num_episodes, bool)
-    loop = Loop(
-        key, obs, state, policy.initialize_carry((num_episodes,)), first,
-        jnp.zeros(num_episodes), ~first,
-    )  # fmt: skip
+def acting(policy: Policy, params: Any, greedy: bool) -> Act:
+    """`policy` with `params` as an `Act` of the shared runner (`testing.run`)."""
 
-    def body(loop: Loop) -> Loop:
-        key, key_act, key_step = jax.random.split(loop.key, 3)
-        carry, scores = policy.apply(params, loop.carry, loop.obs, loop.start)
-        action = choose_actions(key_act, scores, greedy)
-        obs, state, reward, terminated, truncated, _ = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-            jax.random.split(key_step, num_episodes), loop.state, action, env_params
-        )
-        done = terminated | truncated
-        returns = loop.returns + jnp.where(loop.finished, 0.0, reward)
-        return Loop(key, obs, state, carry, done, returns, loop.finished | done)
+    def act(key: jax.Array, obs: jax.Array, state: Any, carry: Any, start: jax.Array):
+        carry, scores = policy.apply(params, carry, obs, start)
+        return carry, choose_actions(key, scores, greedy)
 
-    return jax.lax.while_loop(lambda loop: ~jnp.all(loop.finished), body, loop).returns
+    return act
 
 
 class PairedRollout(NamedTuple):
@@ -126,30 +108,18 @@ def paired_rollout(
     """One state trajectory per env, drawn by both twins; the policy acts on the frames of the
     variant it was trained on (the POMDP's if `partial_obs`). Episodes auto-reset."""
     check_twins(mdp, pomdp)
-    acting, other = (pomdp, mdp) if partial_obs else (mdp, pomdp)
+    actor, other = (pomdp, mdp) if partial_obs else (mdp, pomdp)
     draw_other = jax.vmap(other.draw)
-    key_reset, key_run = jax.random.split(key)
-    obs, state = jax.vmap(acting.reset, in_axes=(0, None))(
-        jax.random.split(key_reset, num_envs), env_params
-    )
 
-    def one_step(loop, key):
-        obs, state, start, carry = loop
-        key_act, key_step = jax.random.split(key)
-        carry, scores = policy.apply(params, carry, obs, start)
-        action = choose_actions(key_act, scores, greedy)
-        next_obs, state_after, reward, terminated, truncated, _ = jax.vmap(
-            acting.step, in_axes=(0, 0, 0, None)
-        )(jax.random.split(key_step, num_envs), state, action, env_params)
-        other_obs = draw_other(state)
-        mdp_obs, pomdp_obs = (other_obs, obs) if partial_obs else (obs, other_obs)
-        done = terminated | truncated
-        record = (mdp_obs, pomdp_obs, start, action, reward, done)
-        return (next_obs, state_after, done, carry), record
+    def record(step: Step) -> PairedRollout:
+        other_obs = draw_other(step.state)
+        mdp_obs, pomdp_obs = (other_obs, step.obs) if partial_obs else (step.obs, other_obs)
+        done = step.terminated | step.truncated
+        return PairedRollout(mdp_obs, pomdp_obs, step.start, step.action, step.reward, done)
 
-    loop = (obs, state, jnp.ones(num_envs, bool), policy.initialize_carry((num_envs,)))
-    _, steps = jax.lax.scan(one_step, loop, jax.random.split(key_run, num_steps))
-    return PairedRollout(*steps)
+    act = acting(policy, params, greedy)
+    carry = policy.initialize_carry((num_envs,))
+    return run(actor, env_params, act, key, num_envs, num_steps, carry, record)[1]
 
 
 def check_twins(mdp: TwinEnv, pomdp: TwinEnv) -> None:

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 import popgym_arcade_twins as pat
+from popgym_arcade_twins.testing import random_policy, run
 
 
 def consume(frames: jax.Array) -> jax.Array:
@@ -28,26 +29,11 @@ def consume(frames: jax.Array) -> jax.Array:
 
 def make_rollout(env, params, num_envs: int, num_steps: int):
     """A jittable `rollout(key) -> checksum`: `num_steps` random-action steps of `num_envs` envs."""
-    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     def rollout(key):
-        key_reset, key_run = jax.random.split(key)
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(
-            jax.random.split(key_reset, num_envs), params
-        )
-
-        def body(carry, key):
-            state, checksum = carry
-            key_step, key_action = jax.random.split(key)
-            actions = jax.random.randint(key_action, (num_envs,), 0, pat.NUM_ACTIONS)
-            obs, state, *_ = step(jax.random.split(key_step, num_envs), state, actions, params)
-            return (state, checksum + consume(obs)), None
-
-        checksum = consume(obs)
-        (_, checksum), _ = jax.lax.scan(
-            body, (state, checksum), jax.random.split(key_run, num_steps)
-        )
-        return checksum
+        record = lambda step: consume(step.obs)
+        last, checksums = run(env, params, random_policy, key, num_envs, num_steps, record=record)
+        return jnp.sum(checksums, dtype=jnp.uint32) + consume(last.obs)
 
     return rollout
 

@@ -22,7 +22,7 @@ import numpy as np
 import popgym_arcade_twins as pat
 from baselines.agents.registry import config_type
 from baselines.experiments.experiment import run
-from popgym_arcade_twins.testing import rollout
+from popgym_arcade_twins import testing
 
 DEFAULT_RUNS = [
     f"{algo}:{memory}:{env_id}:{variant}"
@@ -35,16 +35,12 @@ DEFAULT_RUNS = [
 def random_return(env_id: str, obs_size: int, num_envs: int = 64, num_steps: int = 1000) -> float:
     """Mean return of the episodes a uniformly random policy finishes in a rollout."""
     env, params = pat.make(env_id, obs_size=obs_size)
-    _, _, records = jax.jit(rollout, static_argnums=(0, 3, 4))(
-        env, params, jax.random.key(0), num_envs, num_steps
+    record = lambda step: (step.episode_return, step.terminated | step.truncated)
+    rollout = lambda key: testing.run(
+        env, params, testing.random_policy, key, num_envs, num_steps, record=record
     )
-    done = np.asarray(records["terminated"] | records["truncated"])
-    episode_returns = np.cumsum(np.asarray(records["reward"]), axis=0)
-    finished, previous = [], np.zeros(num_envs)
-    for t in range(num_steps):  # returns of the episodes ending at each done flag
-        finished.extend((episode_returns[t] - previous)[done[t]])
-        previous = np.where(done[t], episode_returns[t], previous)
-    return float(np.mean(finished))
+    _, (episode_return, done) = jax.jit(rollout)(jax.random.key(0))
+    return float(np.mean(testing.completed_returns(episode_return, done)))
 
 
 def main() -> None:

@@ -73,7 +73,8 @@ class Agent(nn.Module):
     """`head` "q": Q-values [..., A]; "actor_critic": (logits [..., A], value [...]).
 
     `__call__` runs a tape (inputs [T, B, ...], the memory's parallel/sequence path); `step` runs
-    one step (inputs [B, ...]). Both take and return the memory carry and agree exactly.
+    one step (inputs [B, ...]). Both take and return the memory carry and agree exactly. A step
+    is `encode`, `remember` and `heads`, each callable alone (`apply(..., method=Agent.encode)`).
     `memory_options` are further keyword arguments of the memory model, as (name, value) pairs.
     """
 
@@ -106,21 +107,35 @@ class Agent(nn.Module):
     def initialize_carry(self, batch_shape: Sequence[int]):
         return self.make_memory().initialize_carry(batch_shape)
 
-    def _heads(self, features: jax.Array, remembered: jax.Array):
+    def encode(self, obs: jax.Array) -> jax.Array:
+        """Observations [..., obs] -> features [..., hidden_size]."""
+        return self.encoder(obs)
+
+    def remember(self, carry, features: jax.Array, start: jax.Array):
+        """One memory step on features [B, hidden_size]: (carry, remembered [B, hidden_size])."""
+        return self.memory_model.step(carry, (features, start))
+
+    def heads(self, features: jax.Array, remembered: jax.Array):
+        """The outputs (see the class docstring) from the features and what memory returned."""
         x = nn.relu(self.norm(self.torso(jnp.concatenate([remembered, features], axis=-1))))
         if self.head == "q":
             return self.q_head(x)
         return self.actor(x), self.critic(x)[..., 0]
 
+    def memory_parameters(self):
+        """The memory model's parameters, read through the module rather than a path into the
+        parameter tree: `agent.apply(params, method=Agent.memory_parameters)`."""
+        return self.memory_model.variables["params"]
+
     def __call__(self, carry, obs: jax.Array, start: jax.Array):
-        features = self.encoder(obs)
+        features = self.encode(obs)
         carry, remembered = self.memory_model(carry, (features, start))
-        return carry, self._heads(features, remembered)
+        return carry, self.heads(features, remembered)
 
     def step(self, carry, obs: jax.Array, start: jax.Array):
-        features = self.encoder(obs)
-        carry, remembered = self.memory_model.step(carry, (features, start))
-        return carry, self._heads(features, remembered)
+        features = self.encode(obs)
+        carry, remembered = self.remember(carry, features, start)
+        return carry, self.heads(features, remembered)
 
 
 def as_policy(agent: Agent) -> Policy:

@@ -29,6 +29,7 @@ Observations that are float vectors are normalized by their running mean and var
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -38,7 +39,7 @@ import optax
 from flax import struct
 
 from baselines.agents.config import StreamQConfig
-from baselines.agents.networks import Agent, Encoder
+from baselines.agents.networks import Agent
 from baselines.agents.rollout import Actors, reset_actors
 from baselines.agents.safeguards import RunningStats, obgd, scale_reward
 from baselines.agents.training import Trainer, episode_metrics, scan_updates
@@ -71,10 +72,6 @@ class Record(NamedTuple):
     td_error: jax.Array  # float32
 
 
-def _is_encoder(module: Any, method_name: str) -> bool:
-    return isinstance(module, Encoder) and method_name == "__call__"
-
-
 def differentiable_step(
     network: Agent,
     gradient: str,
@@ -92,66 +89,68 @@ def differentiable_step(
     its sensitivities, see `rtrl`); with "tbptt1", through this step only (`sensitivities` is
     then () and stays so).
     """
+    memory_parameters = lambda params: network.apply(params, method=Agent.memory_parameters)
 
     def q_values(params):
         perturbed = carry
         if gradient == "rtrl":
-            memory_params = params["params"]["memory_model"]
-            perturbed = carry + rtrl.perturbation(sensitivities, memory_params)
-        (new_carry, q), captured = network.apply(
-            params, perturbed, obs, start, method=Agent.step,
-            capture_intermediates=_is_encoder, mutable=["intermediates"],
-        )  # fmt: skip
-        return q, (new_carry, captured["intermediates"]["encoder"]["__call__"][0])
+            perturbed = carry + rtrl.perturbation(sensitivities, memory_parameters(params))
+        features = network.apply(params, obs, method=Agent.encode)
+        new_carry, remembered = network.apply(
+            params, perturbed, features, start, method=Agent.remember
+        )
+        q = network.apply(params, features, remembered, method=Agent.heads)
+        return q, (new_carry, features)
 
     q, pullback, (new_carry, features) = jax.vjp(q_values, params, has_aux=True)
     if gradient == "rtrl":
         h_prev = select(start, jnp.zeros_like(carry), carry)
         sensitivities = rtrl.update(
-            rtrl.restart(sensitivities, start), params["params"]["memory_model"], features,
-            h_prev, new_carry, nonlinear=network.memory == "nonlinear_rtu",
+            rtrl.restart(sensitivities, start), memory_parameters(params), features, h_prev,
+            new_carry, nonlinear=network.memory == "nonlinear_rtu",
         )  # fmt: skip
     return q, lambda cotangent: pullback(cotangent)[0], new_carry, sensitivities
 
 
-def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
-    """Streaming Q(lambda) for one agent and its one env; vmap `train` or `update` over agents."""
-    env = LogWrapper(env)
-    num_actions = env.action_space(env_params).n
-    normalizes = jnp.issubdtype(env.observation_space(env_params).dtype, jnp.floating)
-    network = Agent(
-        config.memory,
-        config.hidden_size,
-        num_actions,
-        pixels=not normalizes,  # float observations are vectors (MemoryChain), not frames
-        memory_options=config.memory_options,
-    )
-    step_envs = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+@dataclasses.dataclass(frozen=True)
+class StreamQ:
+    """Streaming Q(lambda) for one agent and its one env, in parts: `init`, `step` (one env step
+    and one learning step, via `act` and `learn`) and `update` (`steps_per_update` steps)."""
 
-    def observe(stats: RunningStats | None, obs: jax.Array) -> jax.Array:
-        return stats.normalize(obs) if normalizes else obs
+    config: StreamQConfig
+    env: Any  # wrapped in LogWrapper
+    env_params: Any
+    network: Agent
+    normalizes: bool  # float observations (vectors): normalized by running statistics
 
-    epsilon = optax.linear_schedule(
-        config.epsilon_start,
-        config.epsilon_end,
-        max(1, round(config.epsilon_fraction * config.total_steps)),
-    )
+    @property
+    def num_actions(self) -> int:
+        return self.network.num_actions
 
-    def init(key: jax.Array) -> StreamState:
+    def observe(self, stats: RunningStats | None, obs: jax.Array) -> jax.Array:
+        return stats.normalize(obs) if self.normalizes else obs
+
+    def epsilon(self, step: jax.Array) -> jax.Array:
+        config = self.config
+        decay = max(1, round(config.epsilon_fraction * config.total_steps))
+        return optax.linear_schedule(config.epsilon_start, config.epsilon_end, decay)(step)
+
+    def init(self, key: jax.Array) -> StreamState:
         key, key_net, key_env = jax.random.split(key, 3)
-        carry = network.initialize_carry((1,))
-        actors = reset_actors(key_env, env, env_params, carry, 1)
+        carry = self.network.initialize_carry((1,))
+        actors = reset_actors(key_env, self.env, self.env_params, carry, 1)
         obs_stats = (
-            RunningStats.create(actors.obs.shape[1:]).add(actors.obs[0]) if normalizes else None
+            RunningStats.create(actors.obs.shape[1:]).add(actors.obs[0])
+            if self.normalizes
+            else None
         )
-        params = network.init(key_net, carry, actors.obs[None], actors.start[None])
-        sensitivities = (
-            rtrl.zeros(params["params"]["memory_model"], (1,)) if config.gradient == "rtrl" else ()
-        )
+        params = self.network.init(key_net, carry, actors.obs[None], actors.start[None])
+        memory_parameters = self.network.apply(params, method=Agent.memory_parameters)
+        rtrl_gradient = self.config.gradient == "rtrl"
         return StreamState(
             params=params,
             trace=jax.tree.map(jnp.zeros_like, params),
-            sensitivities=sensitivities,
+            sensitivities=rtrl.zeros(memory_parameters, (1,)) if rtrl_gradient else (),
             actors=actors,
             obs_stats=obs_stats,
             return_stats=RunningStats.create(),
@@ -160,25 +159,41 @@ def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
             step=jnp.zeros((), jnp.int32),
         )
 
-    def stream_step(state: StreamState, _) -> tuple[StreamState, Record]:
-        key, key_explore, key_random, key_env = jax.random.split(state.key, 4)
+    def act(self, state: StreamState, key_explore: jax.Array, key_random: jax.Array):
+        """Q(s_t), the epsilon-greedy action a_t [1], the gradient of Q(s_t, a_t), and the carry
+        and sensitivities after the step."""
         actors = state.actors
         q, pullback, carry, sensitivities = differentiable_step(
-            network, config.gradient, state.params, actors.carry, state.sensitivities,
-            observe(state.obs_stats, actors.obs), actors.start,
+            self.network, self.config.gradient, state.params, actors.carry, state.sensitivities,
+            self.observe(state.obs_stats, actors.obs), actors.start,
         )  # fmt: skip
         greedy = jnp.argmax(q, -1)
-        explore = jax.random.uniform(key_explore, (1,)) < epsilon(state.step)
-        action = jnp.where(explore, jax.random.randint(key_random, (1,), 0, num_actions), greedy)
-        grad = pullback(jax.nn.one_hot(action, num_actions))
+        explore = jax.random.uniform(key_explore, (1,)) < self.epsilon(state.step)
+        random = jax.random.randint(key_random, (1,), 0, self.num_actions)
+        action = jnp.where(explore, random, greedy)
+        grad = pullback(jax.nn.one_hot(action, self.num_actions))
+        return q, action, grad, carry, sensitivities
 
-        obs, env_state, reward, terminated, truncated, info = step_envs(
-            jax.random.split(key_env, 1), actors.env_state, action, env_params
-        )
-        obs_stats = state.obs_stats.add(obs[0]) if normalizes else None
+    def learn(self, state: StreamState, grad: Any, td_error: jax.Array, done: jax.Array):
+        """The parameters after ObGD on the trace z = gamma lam z + grad, and the trace (cut
+        after an episode ends)."""
+        config = self.config
+        trace = jax.tree.map(lambda z, g: config.gamma * config.lam * z + g, state.trace, grad)
+        params = obgd(state.params, trace, td_error, config.learning_rate, config.kappa)
+        return params, jax.tree.map(lambda z: jnp.where(done, 0.0, z), trace)
+
+    def step(self, state: StreamState, _) -> tuple[StreamState, Record]:
+        """One env step and one learning step (the module docstring's steps 1-4)."""
+        config = self.config
+        key, key_explore, key_random, key_env = jax.random.split(state.key, 4)
+        q, action, grad, carry, sensitivities = self.act(state, key_explore, key_random)
+        obs, env_state, reward, terminated, truncated, info = jax.vmap(
+            self.env.step, in_axes=(0, 0, 0, None)
+        )(jax.random.split(key_env, 1), state.actors.env_state, action, self.env_params)
+        obs_stats = state.obs_stats.add(obs[0]) if self.normalizes else None
         final_obs = select(truncated, info["final_observation"], obs)
-        _, q_next = network.apply(
-            state.params, carry, observe(obs_stats, final_obs), jnp.zeros(1, bool),
+        _, q_next = self.network.apply(
+            state.params, carry, self.observe(obs_stats, final_obs), jnp.zeros(1, bool),
             method=Agent.step,
         )  # fmt: skip
         done = terminated | truncated
@@ -187,10 +202,7 @@ def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
         )
         target = scaled + config.gamma * jnp.where(terminated[0], 0.0, jnp.max(q_next))
         td_error = target - q[0, action[0]]
-        trace = jax.tree.map(lambda z, g: config.gamma * config.lam * z + g, state.trace, grad)
-        params = obgd(state.params, trace, td_error, config.learning_rate, config.kappa)
-        trace = jax.tree.map(lambda z: jnp.where(done[0], 0.0, z), trace)
-
+        params, trace = self.learn(state, grad, td_error, done[0])
         state = StreamState(
             params=params,
             trace=trace,
@@ -207,13 +219,30 @@ def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
         )
         return state, record
 
-    def update(state: StreamState) -> tuple[StreamState, dict]:
-        explore_rate = epsilon(state.step)
-        state, records = jax.lax.scan(stream_step, state, None, length=config.steps_per_update)
+    def update(self, state: StreamState) -> tuple[StreamState, dict]:
+        explore_rate = self.epsilon(state.step)
+        state, records = jax.lax.scan(self.step, state, None, length=self.config.steps_per_update)
         metrics = episode_metrics(records) | {
             "loss": 0.5 * jnp.mean(records.td_error**2),
             "epsilon": explore_rate,
         }
         return state, metrics
 
-    return Trainer(init, update, scan_updates(init, update, config.num_updates), network)
+
+def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
+    """Streaming Q(lambda) for one agent and its one env; vmap `train` or `update` over agents."""
+    normalizes = jnp.issubdtype(env.observation_space(env_params).dtype, jnp.floating)
+    network = Agent(
+        config.memory,
+        config.hidden_size,
+        env.action_space(env_params).n,
+        pixels=not normalizes,  # float observations are vectors (MemoryChain), not frames
+        memory_options=config.memory_options,
+    )
+    agent = StreamQ(config, LogWrapper(env), env_params, network, bool(normalizes))
+    return Trainer(
+        agent.init,
+        agent.update,
+        scan_updates(agent.init, agent.update, config.num_updates),
+        network,
+    )

@@ -153,6 +153,11 @@ def step(key, state: State, action, config: Config, params: NavigatorParams):
     return state.replace(agent=agent), reward, is_blown_up | is_found
 
 
+EXPERT_RETURN = {"Easy": 0.93, "Medium": 0.94, "Hard": 0.95}
+"""The least mean return `expert` reaches per difficulty (measured 0.956 / 0.963 / 0.971,
+less than 1 by the step penalty of a shortest path)."""
+
+
 def expert(state: State, config: Config, params: NavigatorParams) -> jax.Array:
     """Walk a shortest path around the TNT to the treasure, then dig (the best return)."""
     n = config.board_size
@@ -205,4 +210,5 @@ GAME = Game(
     step=step,
     renderer=Renderer,
     expert=expert,
+    expert_return=EXPERT_RETURN,
 )

@@ -9,6 +9,7 @@ import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import DOWN, FIRE, RIGHT
 from popgym_arcade_twins.envs import battleship
 from popgym_arcade_twins.envs.battleship import Config, State
+from popgym_arcade_twins.testing import expert_policy, run
 
 N = 8
 CONFIG = Config(board_size=N)
@@ -122,22 +123,26 @@ def test_ships_are_never_drawn_and_the_pomdp_shows_only_the_marker_under_the_cur
 
 
 def test_expert_sinks_every_ship_without_repeats():
-    def episode(key):
-        state = battleship.reset(key, CONFIG, PARAMS)
-
-        def body(carry, _):
-            state, done = carry
-            action = battleship.expert(state, CONFIG, PARAMS)
-            after, reward, terminated = battleship.step(None, state, action, CONFIG, PARAMS)
-            state = jax.tree.map(lambda old, new: jnp.where(done, old, new), state, after)
-            return (state, done | terminated), (reward * ~done, done)
-
-        (state, done), (rewards, _) = jax.lax.scan(
-            body, (state, jnp.bool_(False)), None, PARAMS.max_steps_in_episode
-        )
-        return rewards, done, state.num_repeats
-
-    rewards, done, num_repeats = jax.jit(jax.vmap(episode))(jax.random.split(jax.random.key(0), 32))
-    assert bool(jnp.all(done)) and bool(jnp.all(num_repeats == 0))
-    assert np.allclose(np.asarray(rewards.sum(axis=1)), 1.0, atol=1e-5)
-    assert bool(jnp.all(rewards >= 0))
+    env, params = pat.make("BattleShipEasy", obs_size=64)
+    assert env.config == CONFIG
+    record = lambda step: (
+        step.final_state.num_repeats,
+        step.reward,
+        step.episode_return,
+        step.terminated,
+    )
+    episodes = lambda key: run(
+        env,
+        params,
+        expert_policy(env, params),
+        key,
+        32,
+        int(params.max_steps_in_episode),
+        record=record,
+    )
+    _, steps = jax.jit(episodes)(jax.random.key(0))
+    num_repeats, rewards, returns, terminated = (np.asarray(x) for x in steps)
+    assert terminated.any(axis=0).all()
+    end = (np.argmax(terminated, axis=0), np.arange(32))  # each env's first episode ends there
+    assert np.all(num_repeats[end] == 0) and np.allclose(returns[end], 1.0, atol=1e-5)
+    assert np.all(rewards[np.arange(len(rewards))[:, None] <= end[0]] >= 0)

@@ -9,6 +9,7 @@ import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import LEFT, RIGHT, UP
 from popgym_arcade_twins.envs import breakout
 from popgym_arcade_twins.envs.breakout import State
+from popgym_arcade_twins.testing import expert_policy, run
 
 ENV, PARAMS = pat.make("BreakoutEasy", obs_size=64)  # 10 x 20, bricks in rows 1-6, paddle 6 wide
 FULL = np.zeros((10, 20), bool)
@@ -103,21 +104,14 @@ def test_reset_launches_the_ball_up_from_above_the_paddle():
 
 
 def test_expert_clears_every_brick():
-    game, config = ENV.game, ENV.config
-
-    def body(carry, key):
-        state, episode_return, done = carry
-        state, reward, terminated = game.step(
-            key, state, game.expert(state, config, PARAMS), config, PARAMS
-        )
-        return (state, episode_return + jnp.where(done, 0.0, reward), done | terminated), None
-
-    start = game.reset(jax.random.key(1), config, PARAMS)
-    (state, episode_return, done), _ = jax.jit(lambda s, k: jax.lax.scan(body, (s, 0.0, False), k))(
-        start, jax.random.split(jax.random.key(2), 1500)
-    )
-    assert bool(done) and int(state.bricks.sum()) == 0
-    assert float(episode_return) == pytest.approx(1.0, abs=1e-5)
+    record = lambda step: (step.final_state.bricks, step.episode_return, step.terminated)
+    episode = lambda key: run(ENV, PARAMS, expert_policy(ENV, PARAMS), key, 1, 1500, record=record)
+    _, (bricks, returns, terminated) = jax.jit(episode)(jax.random.key(1))
+    terminated = np.asarray(terminated[:, 0])
+    assert terminated.any()
+    end = np.argmax(terminated)
+    assert int(bricks[end, 0].sum()) == 0
+    assert float(returns[end, 0]) == pytest.approx(1.0, abs=1e-5)
 
 
 _MDP, _POMDP, _ = pat.make_twins("BreakoutEasy", obs_size=128)

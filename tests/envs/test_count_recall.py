@@ -8,6 +8,7 @@ import pytest
 import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import DOWN, FIRE, LEFT, UP
 from popgym_arcade_twins.envs.count_recall import State, true_count
+from popgym_arcade_twins.testing import expert_policy, first_episode_returns
 
 ENV, PARAMS = pat.make("CountRecallEasy", obs_size=64, num_cards=4)
 
@@ -80,24 +81,5 @@ def test_mdp_shows_the_dealt_grid_and_pomdp_does_not():
 
 def test_expert_scores_the_maximum_on_easy():
     env, params = pat.make("CountRecallEasy", obs_size=64)
-
-    def episode_return(key):
-        _, state = env.reset(key, params)
-
-        def body(carry, key):
-            state, total, done = carry
-            action = env.game.expert(state, env.config, params)
-            _, state, reward, terminated, truncated, _ = env.step(key, state, action, params)
-            return (
-                state,
-                total + jnp.where(done, 0.0, reward),
-                done | terminated | truncated,
-            ), None
-
-        carry = (state, 0.0, False)
-        return jax.lax.scan(body, carry, jax.random.split(key, int(params.max_steps_in_episode)))[
-            0
-        ][1]
-
-    returns = jax.jit(jax.vmap(episode_return))(jax.random.split(jax.random.key(0), 4))
-    assert np.allclose(returns, 1.0, atol=1e-5)
+    episodes = lambda key: first_episode_returns(env, params, expert_policy(env, params), key, 4)
+    assert np.allclose(jax.jit(episodes)(jax.random.key(0)), 1.0, atol=1e-5)

@@ -11,6 +11,7 @@ import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import DOWN, FIRE, LEFT, RIGHT, UP
 from popgym_arcade_twins.envs import navigator
 from popgym_arcade_twins.envs.navigator import Config, State
+from popgym_arcade_twins.testing import expert_policy, run
 
 N = 8
 CONFIG = Config(board_size=N)
@@ -121,27 +122,25 @@ def test_reachable_matches_breadth_first_search_on_cluttered_boards():
 
 
 def test_expert_walks_a_shortest_safe_path_to_the_maximum_return():
-    def episode(key):
-        state = navigator.reset(key, CONFIG, PARAMS)
-
-        def body(carry, _):
-            state, done = carry
-            action = navigator.expert(state, CONFIG, PARAMS)
-            after, reward, terminated = navigator.step(None, state, action, CONFIG, PARAMS)
-            state = jax.tree.map(lambda old, new: jnp.where(done, old, new), state, after)
-            return (state, done | terminated), reward * ~done
-
-        start = state
-        (_, done), rewards = jax.lax.scan(
-            body, (state, jnp.bool_(False)), None, PARAMS.max_steps_in_episode
-        )
-        return start, rewards.sum(), done
-
-    starts, returns, done = jax.jit(jax.vmap(episode))(jax.random.split(jax.random.key(1), 64))
-    assert bool(jnp.all(done))
+    env, params = pat.make("NavigatorEasy", obs_size=64)
+    assert env.config == CONFIG
+    record = lambda step: (step.state, step.episode_return, step.terminated)
+    episodes = lambda key: run(
+        env,
+        params,
+        expert_policy(env, params),
+        key,
+        64,
+        int(params.max_steps_in_episode),
+        record=record,
+    )
+    _, (states, returns, terminated) = jax.jit(episodes)(jax.random.key(1))
+    terminated = np.asarray(terminated)
+    assert terminated.any(axis=0).all()
+    returns = np.asarray(returns)[np.argmax(terminated, axis=0), np.arange(64)]  # first episodes
     for i in range(64):
         tnt, treasure, agent = (
-            np.asarray(x[i]) for x in (starts.tnt, starts.treasure, starts.agent)
+            np.asarray(x[0, i]) for x in (states.tnt, states.treasure, states.agent)
         )
         shortest = _bfs(~tnt, tuple(agent))[tuple(treasure)]
         assert float(returns[i]) == pytest.approx(1 - 0.5 * shortest / N**2, abs=1e-5)

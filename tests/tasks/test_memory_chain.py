@@ -60,10 +60,10 @@ def test_pixel_twins_conform_and_hide_the_context():
     pomdp, params = make_memory_chain(4, partial_obs=True, obs_size=32)
     mdp_records, pomdp_records = check_pair(mdp, pomdp, params, num_envs=8, num_steps=12)
     records = {False: mdp_records, True: pomdp_records}
-    context = np.asarray(records[True]["state"].context[..., 0])  # [steps, envs]
-    time = np.asarray(records[True]["state"].time)
+    context = np.asarray(records[True].state.context[..., 0])  # [steps, envs]
+    time = np.asarray(records[True].state.time)
     for partial_obs, hides in ((True, True), (False, False)):
-        frames = np.asarray(records[partial_obs]["obs"])[time == 2]
+        frames = np.asarray(records[partial_obs].obs)[time == 2]
         bits = context[time == 2]
         assert bits.any() and not bits.all()
         same = np.array_equal(frames[bits][0], frames[~bits][0])

@@ -53,3 +53,32 @@ def test_average_pool_is_the_block_mean():
     expected = frames.astype(jnp.float32).reshape(2, 4, 2, 4, 2, 3).mean(axis=(2, 4)) / 255
     np.testing.assert_allclose(average_pool(frames, 2), expected, rtol=1e-6)
     np.testing.assert_allclose(average_pool(frames, 1), frames / 255, rtol=1e-6)
+
+
+def test_a_step_is_encode_remember_heads_and_memory_parameters_are_what_remember_reads():
+    agent = Agent("rtu", 16, 3, pixels=False)
+    obs = jax.random.normal(jax.random.key(0), (2, 4))
+    start = jnp.array([True, False])
+    carry = agent.initialize_carry((2,)) + (0.5 + 0.5j)  # a carry every parameter acts on
+    params = agent.init(jax.random.key(1), carry, obs[None], start[None])
+    features = agent.apply(params, obs, method=Agent.encode)
+    new_carry, remembered = agent.apply(params, carry, features, start, method=Agent.remember)
+    q = agent.apply(params, features, remembered, method=Agent.heads)
+    stepped = agent.apply(params, carry, obs, start, method=Agent.step)
+    for a, b in zip(jax.tree.leaves((new_carry, q)), jax.tree.leaves(stepped), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    def used_by(loss):  # which parameters `loss` depends on
+        return jax.tree.map(lambda g: bool(jnp.any(g != 0)), jax.grad(loss)(params))
+
+    def memory_output(params):
+        carry_out, out = agent.apply(params, carry, features, start, method=Agent.remember)
+        return jnp.sum(jnp.abs(out)) + jnp.sum(jnp.abs(carry_out))
+
+    def memory_parameters(params):
+        return sum(
+            jnp.sum(p) for p in jax.tree.leaves(agent.apply(params, method=Agent.memory_parameters))
+        )
+
+    assert used_by(memory_output) == used_by(memory_parameters)
+    assert any(jax.tree.leaves(used_by(memory_output)))
