@@ -1,7 +1,10 @@
 """Ids generated from each game's difficulty presets, validated, with close-match suggestions.
 
 `make("CountRecallEasy", partial_obs=True, obs_size=128)` takes the names and keywords POPGym Arcade
-users type. Every id is also registered with gymnax, so `gymnax.make(id, partial_obs=...)` works.
+users type. Every id is also registered with gymnax, so `gymnax.make(id, partial_obs=...)` works,
+and with gymnasium as `gymnasium_id(id)` (e.g. "popgym_arcade_twins/CountRecallEasy-v1"), so
+`gymnasium.make` and `gymnasium.make_vec` work (their entry points, in `gymnasium_env`, are
+imported only then).
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+import gymnasium
 import gymnax.registration
 
 from popgym_arcade_twins.core import Game, Params, TwinEnv
 
 OBS_SIZES = (64, 128, 256)
 """128 and 256 are the benchmark sizes; 64 is for fast tests."""
+
+GYMNASIUM_NAMESPACE = "popgym_arcade_twins"
+GYMNASIUM_VERSION = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +40,8 @@ _SPECS: dict[str, EnvSpec] = {}
 def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """Register one id per difficulty preset of `game` (default: `game.presets`); returns the ids.
 
-    Also registers the ids with gymnax. Ids already taken are rejected, as are presets with keys
-    that are not fields of the game's config or params.
+    Also registers the ids with gymnax and gymnasium. Ids already taken are rejected, as are
+    presets with keys that are not fields of the game's config or params.
     """
     presets = game.presets if presets is None else presets
     ids = [f"{game.name}{difficulty}" for difficulty in presets]
@@ -50,7 +57,19 @@ def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None)
         _SPECS[spec.id] = spec
         if spec.id not in gymnax.registration.registered_envs:
             gymnax.registration.register(spec.id, _gymnax_factory(spec.id))
+        if gymnasium_id(spec.id) not in gymnasium.registry:
+            gymnasium.register(
+                gymnasium_id(spec.id),
+                entry_point="popgym_arcade_twins.gymnasium_env:GymnasiumEnv",
+                vector_entry_point="popgym_arcade_twins.gymnasium_env:GymnasiumVectorEnv",
+                kwargs={"env_id": spec.id},
+            )
     return ids
+
+
+def gymnasium_id(env_id: str) -> str:
+    """The id gymnasium knows `env_id` by: "popgym_arcade_twins/<env_id>-v1"."""
+    return f"{GYMNASIUM_NAMESPACE}/{env_id}-v{GYMNASIUM_VERSION}"
 
 
 def registered_envs() -> list[str]:
