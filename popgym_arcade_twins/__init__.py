@@ -1,6 +1,6 @@
 """popgym-arcade-twins: pure-JAX pixel games as MDP/POMDP twins for studying memory in RL.
 
-Importing the package registers every game's ids here and with gymnax.
+Importing the package registers every game's ids here, with gymnax and with gymnasium.
 """
 
 from popgym_arcade_twins.core import ACTION_NAMES, NUM_ACTIONS, Game, TwinEnv
