@@ -21,12 +21,14 @@ from typing import Any
 import jax
 
 from popgym_arcade_twins.core import Params
+from popgym_arcade_twins.envs import GAMES
 from popgym_arcade_twins.registry import make as _make
-from popgym_arcade_twins.registry import registered_envs
 from popgym_arcade_twins.wrappers import Wrapper
 
-REGISTERED_ENVIRONMENTS: list[str] = registered_envs()
-"""The ids registered when this module was imported (POPGym Arcade's thirty games)."""
+REGISTERED_ENVIRONMENTS: list[str] = [
+    f"{game.name}{level}" for game in GAMES for level in game.presets
+]
+"""The built-in games' ids: POPGym Arcade's thirty (ids registered at run time are not in it)."""
 
 
 class ArcadeEnv(Wrapper):

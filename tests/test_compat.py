@@ -84,11 +84,11 @@ def test_done_and_auto_reset_are_the_twin_envs():
 
 
 def test_attributes_popgym_arcade_envs_have():
-    env, params = popgym_arcade.make("CartPoleHard", partial_obs=True, obs_size=128)
+    env, params = popgym_arcade.make("CartPoleHard", partial_obs=True, obs_size=64)
     assert env.max_steps_in_episode == int(params.max_steps_in_episode) == 600
-    assert env.obs_size == 128 and env.partial_obs is True and env.num_actions == 5
+    assert env.obs_size == 64 and env.partial_obs is True and env.num_actions == 5
     assert env.action_space(params).n == 5
-    assert env.observation_space(params).shape == (128, 128, 3)
+    assert env.observation_space(params).shape == (64, 64, 3)
     obs, state = env.reset(jax.random.key(0), params)
     np.testing.assert_array_equal(env.get_obs(state), obs)
     shorter, shorter_params = popgym_arcade.make("CartPoleHard", max_steps_in_episode=7)
