@@ -1,6 +1,7 @@
 """popgym-arcade-twins: pure-JAX pixel games as MDP/POMDP twins for studying memory in RL.
 
-Importing the package registers every game's ids here and with gymnax. `__version__` is the
+Importing the package registers every game's ids here, with gymnax and
+with gymnasium. `__version__` is the
 package's version; each game has its own (`Game.version`, `game_version(env_id)`).
 """
 

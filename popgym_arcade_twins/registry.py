@@ -3,7 +3,10 @@
 `make("CountRecallEasy", partial_obs=True, obs_size=128)` takes the names and keywords POPGym Arcade
 users type. An id may name a game version, "CountRecallEasy-v1"; the plain id means the latest
 registered (`Game.version`). Every id, plain and versioned, is also registered with gymnax, so
-`gymnax.make(id, partial_obs=...)` works once `popgym_arcade_twins` is imported.
+`gymnax.make(id, partial_obs=...)` works once `popgym_arcade_twins` is imported, and each version
+with gymnasium as `gymnasium_id(id, version)` (e.g. "popgym_arcade_twins/CountRecallEasy-v1"), so
+`gymnasium.make` and `gymnasium.make_vec` work (their entry points, in `gymnasium_env`, are
+imported only then).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import gymnasium
 import gymnax.registration
 
 from popgym_arcade_twins.core import Game, Params, TwinEnv
 
 OBS_SIZES = (64, 128, 256)
 """128 and 256 are the benchmark sizes; 64 is for fast tests."""
+
+GYMNASIUM_NAMESPACE = "popgym_arcade_twins"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +55,8 @@ def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None)
 
     Each id is registered at `game.version`: `make(f"{id}-v{game.version}")` builds it, and the
     plain id builds the highest version registered. Also registers the plain and versioned ids
-    with gymnax. An (id, version) already taken is rejected, as are presets with keys that are not
-    fields of the game's config or params.
+    with gymnax, and the versioned id with gymnasium. An (id, version) already taken is rejected,
+    as are presets with keys that are not fields of the game's config or params.
     """
     presets = game.presets if presets is None else presets
     ids = [f"{game.name}{difficulty}" for difficulty in presets]
@@ -67,7 +73,20 @@ def register(game: Game, presets: Mapping[str, Mapping[str, Any]] | None = None)
         for gymnax_id in (spec.id, spec.versioned_id):
             if gymnax_id not in gymnax.registration.registered_envs:
                 gymnax.registration.register(gymnax_id, _gymnax_factory(gymnax_id))
+        if gymnasium_id(spec.id, spec.version) not in gymnasium.registry:
+            gymnasium.register(
+                gymnasium_id(spec.id, spec.version),
+                entry_point="popgym_arcade_twins.gymnasium_env:GymnasiumEnv",
+                vector_entry_point="popgym_arcade_twins.gymnasium_env:GymnasiumVectorEnv",
+                kwargs={"env_id": spec.versioned_id},
+            )
     return ids
+
+
+def gymnasium_id(env_id: str, version: int | None = None) -> str:
+    """The id gymnasium knows a version of `env_id` by (default: the latest), in gymnasium's
+    namespace/name-version form: "popgym_arcade_twins/<env_id>-v<version>"."""
+    return f"{GYMNASIUM_NAMESPACE}/{env_id}-v{version or game_version(env_id)}"
 
 
 def registered_envs() -> list[str]:

@@ -13,13 +13,20 @@ from popgym_arcade_twins.core import Params, TwinEnv
 
 
 class Wrapper:
-    """Forwards everything it does not override to the wrapped env."""
+    """Forwards every attribute it does not override (dunders aside) to the wrapped env.
+
+    Only set attributes are looked up, never the wrapped env before it exists, so `copy.copy`,
+    `copy.deepcopy` and `pickle` (which build the object before restoring `_env`) work.
+    """
 
     def __init__(self, env: TwinEnv | Wrapper):
         self._env = env
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._env, name)
+        env = self.__dict__.get("_env")
+        if env is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(env, name)
 
 
 @struct.dataclass
