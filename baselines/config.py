@@ -43,10 +43,15 @@ class BudgetedConfig:
 @dataclass(frozen=True)
 class TrainConfig(BudgetedConfig):
     """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
-    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams."""
+    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams.
+    The agent's shape (`networks.Agent`): `num_layers` memory layers of `hidden_size`, each
+    `residual` (LayerNorm of input + output) or not, and the `previous_action` as an input."""
 
     memory: str = "lru"
     hidden_size: int = 128
+    num_layers: int = 1
+    previous_action: bool = False
+    residual: bool = False
     num_envs: int = 64
     rollout_steps: int = 64
     total_steps: int = 1_000_000
@@ -60,7 +65,7 @@ class TrainConfig(BudgetedConfig):
 
     def __post_init__(self):
         require_positive(self, "num_envs", "rollout_steps")  # before steps_per_update is used
-        self.check_shared("num_epochs", "num_minibatches")
+        self.check_shared("num_epochs", "num_minibatches", "num_layers")
         if self.num_envs % self.num_minibatches:
             raise ValueError(
                 f"num_envs ({self.num_envs}) must be a multiple of num_minibatches "

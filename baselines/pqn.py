@@ -39,7 +39,7 @@ def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
         return config.epsilon_start + (config.epsilon_end - config.epsilon_start) * progress
 
     def loss_fn(params, carry, steps: Steps, targets):
-        _, q = network.apply(params, carry, steps.obs, steps.start)
+        _, q = network.apply(params, carry, steps.obs, steps.start, steps.prev_action)
         chosen = jnp.take_along_axis(q, steps.action[..., None], axis=-1)[..., 0]
         return 0.5 * jnp.mean((chosen - targets) ** 2)
 
