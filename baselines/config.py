@@ -79,15 +79,18 @@ class TrainConfig(BudgetedConfig):
 
 @dataclass(frozen=True)
 class PQNConfig(TrainConfig):
-    """PQN: Q(lambda) targets from the acting pass, LayerNorm, no target network, no replay.
-    Epsilon decays linearly from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of
-    training."""
+    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Epsilon decays linearly
+    from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of training. Targets come from
+    each minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are
+    multiplied by `reward_scale` for learning."""
 
     learning_rate: float = 2.5e-4
     lam: float = 0.65
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_fraction: float = 0.15
+    reward_scale: float = 1.0
+    fresh_targets: bool = False
 
 
 @dataclass(frozen=True)
