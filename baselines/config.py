@@ -76,6 +76,12 @@ class TrainConfig(BudgetedConfig):
     def steps_per_update(self) -> int:
         return self.num_envs * self.rollout_steps
 
+    @property
+    def reads_previous_action(self) -> bool:
+        """`previous_action`, except for the memoryless baseline: an agent that sees its last
+        action can keep a bit in it (act on it, then copy it), which would be memory."""
+        return self.previous_action and self.memory != "none"
+
 
 @dataclass(frozen=True)
 class PQNConfig(TrainConfig):

@@ -54,7 +54,7 @@ def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable
     env = LogWrapper(env)
     network = Agent(
         config.memory, config.hidden_size, env.action_space(env_params).n, head=head,
-        num_layers=config.num_layers, previous_action=config.previous_action,
+        num_layers=config.num_layers, previous_action=config.reads_previous_action,
         residual=config.residual,
     )  # fmt: skip
     optimizer = make_optimizer(config, make)
