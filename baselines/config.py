@@ -90,13 +90,22 @@ class PQNConfig(TrainConfig):
     each minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are
     multiplied by `reward_scale` for learning."""
 
+    hidden_size: int = 64
+    num_layers: int = 2
+    previous_action: bool = True
+    residual: bool = True
+    num_envs: int = 16
+    rollout_steps: int = 32
     learning_rate: float = 2.5e-4
-    lam: float = 0.65
+    anneal_lr: bool = False
+    lam: float = 0.95
+    num_epochs: int = 4
+    num_minibatches: int = 8
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_fraction: float = 0.15
-    reward_scale: float = 1.0
-    fresh_targets: bool = False
+    reward_scale: float = 10.0
+    fresh_targets: bool = True
 
 
 @dataclass(frozen=True)
