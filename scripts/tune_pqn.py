@@ -43,6 +43,7 @@ VARIANTS: dict[str, dict] = {
     "fewer_epochs": PLAIN | {"reward_scale": 1.0, "num_epochs": 2, "num_minibatches": 16},
     "scaled": PLAIN,  # more_updates + reward_scale 10
     "tuned": {},  # scaled + the paper's agent shape
+    "annealed": {"anneal_lr": True},  # tuned, the learning rate annealed linearly to 0
 }
 """Named changes to `PQNConfig`'s defaults (which are the tuned settings)."""
 
