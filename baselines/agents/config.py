@@ -47,10 +47,15 @@ class AgentConfig:
 @dataclass(frozen=True)
 class TrainConfig(AgentConfig):
     """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
-    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams."""
+    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams.
+    The agent's shape (`networks.Agent`): `num_layers` memory layers of `hidden_size`, each
+    `residual` (LayerNorm of input + output) or not, and the `previous_action` as an input."""
 
     memory: str = "lru"
     hidden_size: int = 128
+    num_layers: int = 1
+    previous_action: bool = False
+    residual: bool = False
     num_envs: int = 64
     rollout_steps: int = 64
     total_steps: int = 1_000_000
@@ -64,7 +69,7 @@ class TrainConfig(AgentConfig):
 
     def __post_init__(self):
         require_positive(self, "num_envs", "rollout_steps")  # before steps_per_update is used
-        self.check_shared("num_epochs", "num_minibatches")
+        self.check_shared("num_epochs", "num_minibatches", "num_layers")
         if self.num_envs % self.num_minibatches:
             raise ValueError(
                 f"num_envs ({self.num_envs}) must be a multiple of num_minibatches "
@@ -75,19 +80,37 @@ class TrainConfig(AgentConfig):
     def steps_per_update(self) -> int:
         return self.num_envs * self.rollout_steps
 
+    @property
+    def reads_previous_action(self) -> bool:
+        """`previous_action`, except for the memoryless baseline: an agent that sees its last
+        action can keep a bit in it (act on it, then copy it), which would be memory."""
+        return self.previous_action and self.memory != "none"
+
 
 @dataclass(frozen=True)
 class PQNConfig(TrainConfig):
-    """PQN: Q(lambda) targets from the acting pass, LayerNorm, no target network, no replay.
-    Epsilon decays linearly from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of
-    training."""
+    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Epsilon decays linearly
+    from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of training. Targets come from
+    each minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are
+    multiplied by `reward_scale` for learning."""
 
     algorithm: ClassVar[str] = "pqn"
+    hidden_size: int = 64
+    num_layers: int = 2
+    previous_action: bool = True
+    residual: bool = True
+    num_envs: int = 16
+    rollout_steps: int = 32
     learning_rate: float = 2.5e-4
-    lam: float = 0.65
+    anneal_lr: bool = False
+    lam: float = 0.95
+    num_epochs: int = 4
+    num_minibatches: int = 8
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_fraction: float = 0.15
+    reward_scale: float = 10.0
+    fresh_targets: bool = True
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,14 @@ information and cuts the encoder's cost by (S/64)^2. Then 4 x 4 patches and 2 x 
 8 x 8, so one definition serves every frame size. A patch layer is a convolution whose kernel
 equals its stride, computed as a reshape and a matmul: on XLA:CPU a convolution's weight
 gradient inside a loop (every training step here runs in `lax.scan`) is many times slower than
-the same matmul. With `pixels=False`, vector observations go through a dense layer instead. The
-head sees both the memory output and the encoder features, so a policy may bypass memory.
+the same matmul. With `pixels=False`, vector observations go through a dense layer instead.
+
+The agent of the POPGym Arcade paper (`previous_action`, `residual`, `num_layers` > 1): the
+previous action (one-hot, zero at an episode's start) joins the frame features through a dense
+layer, then `num_layers` memory layers of width `hidden_size` each add their output to their input
+and normalize the sum (LayerNorm). The head sees both the memory output and the encoder features,
+so a policy may bypass memory. The defaults (one layer, no previous action, no residual) feed the
+features straight into the memory, as streaming Q(lambda)'s RTRL expects.
 """
 
 from __future__ import annotations
@@ -73,9 +79,12 @@ class Agent(nn.Module):
     """`head` "q": Q-values [..., A]; "actor_critic": (logits [..., A], value [...]).
 
     `__call__` runs a tape (inputs [T, B, ...], the memory's parallel/sequence path); `step` runs
-    one step (inputs [B, ...]). Both take and return the memory carry and agree exactly. A step
-    is `encode`, `remember` and `heads`, each callable alone (`apply(..., method=Agent.encode)`).
-    `memory_options` are further keyword arguments of the memory model, as (name, value) pairs.
+    one step (inputs [B, ...]). Both take and return the carry and agree exactly. A step is
+    `encode`, `remember` and `heads`, each callable alone (`apply(..., method=Agent.encode)`).
+    `prev_action` int32 (same leading shape as `start`) is the action taken before `obs`, read
+    only with `previous_action` and ignored where `start`. The carry is the memory's with one
+    layer, else a tuple of one per layer. `memory_options` are further keyword arguments of the
+    memory model, as (name, value) pairs.
     """
 
     memory: str
@@ -85,12 +94,22 @@ class Agent(nn.Module):
     layer_norm: bool = True
     pixels: bool = True  # False: vector observations (see Encoder)
     memory_options: tuple[tuple[str, Any], ...] = ()
+    num_layers: int = 1
+    previous_action: bool = False
+    residual: bool = False  # each memory layer: LayerNorm(input + memory(input))
 
     def setup(self):
         if self.head not in ("q", "actor_critic"):
             raise ValueError(f"head must be 'q' or 'actor_critic', got {self.head!r}")
+        if self.num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {self.num_layers}")
         self.encoder = Encoder(self.hidden_size, self.pixels)
-        self.memory_model = self.make_memory()
+        if self.previous_action:
+            self.action_input = nn.Dense(self.hidden_size)
+        self.memory_model = self.make_memory()  # layer 0 (the name RTRL reads)
+        self.deeper_memory = [self.make_memory() for _ in range(self.num_layers - 1)]
+        if self.residual:
+            self.memory_norms = [nn.LayerNorm() for _ in range(self.num_layers)]
         self.torso = nn.Dense(self.hidden_size)
         self.norm = nn.LayerNorm() if self.layer_norm else (lambda x: x)
         if self.head == "q":
@@ -105,15 +124,14 @@ class Agent(nn.Module):
 
     @nn.nowrap
     def initialize_carry(self, batch_shape: Sequence[int]):
-        return self.make_memory().initialize_carry(batch_shape)
+        carries = tuple(
+            self.make_memory().initialize_carry(batch_shape) for _ in range(self.num_layers)
+        )
+        return carries[0] if self.num_layers == 1 else carries
 
     def encode(self, obs: jax.Array) -> jax.Array:
         """Observations [..., obs] -> features [..., hidden_size]."""
         return self.encoder(obs)
-
-    def remember(self, carry, features: jax.Array, start: jax.Array):
-        """One memory step on features [B, hidden_size]: (carry, remembered [B, hidden_size])."""
-        return self.memory_model.step(carry, (features, start))
 
     def heads(self, features: jax.Array, remembered: jax.Array):
         """The outputs (see the class docstring) from the features and what memory returned."""
@@ -123,26 +141,63 @@ class Agent(nn.Module):
         return self.actor(x), self.critic(x)[..., 0]
 
     def memory_parameters(self):
-        """The memory model's parameters, read through the module rather than a path into the
-        parameter tree: `agent.apply(params, method=Agent.memory_parameters)`."""
+        """The first memory layer's parameters (the only layer, for RTRL), read through the
+        module rather than a path into the parameter tree:
+        `agent.apply(params, method=Agent.memory_parameters)`."""
         return self.memory_model.variables["params"]
 
-    def __call__(self, carry, obs: jax.Array, start: jax.Array):
+    def _memory(self, carry, features, start, prev_action, method: str):
+        x = features
+        if self.previous_action:
+            if prev_action is None:
+                raise ValueError("this agent reads the previous action: pass prev_action")
+            shown = jax.nn.one_hot(prev_action, self.num_actions) * ~start[..., None]
+            x = self.action_input(jnp.concatenate([features, shown], axis=-1))
+        layers = [self.memory_model, *self.deeper_memory]
+        carries = (carry,) if self.num_layers == 1 else carry
+        new_carries = []
+        for i, (layer, layer_carry) in enumerate(zip(layers, carries, strict=True)):
+            layer_carry, y = getattr(layer, method)(layer_carry, (x, start))
+            x = self.memory_norms[i](x + y) if self.residual else y
+            new_carries.append(layer_carry)
+        return (new_carries[0] if self.num_layers == 1 else tuple(new_carries)), x
+
+    def remember(
+        self, carry, features: jax.Array, start: jax.Array, prev_action: jax.Array | None = None
+    ):
+        """One memory step on features [B, hidden_size]: (carry, remembered [B, hidden_size])."""
+        return self._memory(carry, features, start, prev_action, "step")
+
+    def __call__(
+        self, carry, obs: jax.Array, start: jax.Array, prev_action: jax.Array | None = None
+    ):
         features = self.encode(obs)
-        carry, remembered = self.memory_model(carry, (features, start))
+        carry, remembered = self._memory(carry, features, start, prev_action, "__call__")
         return carry, self.heads(features, remembered)
 
-    def step(self, carry, obs: jax.Array, start: jax.Array):
+    def step(self, carry, obs: jax.Array, start: jax.Array, prev_action: jax.Array | None = None):
         features = self.encode(obs)
-        carry, remembered = self.remember(carry, features, start)
+        carry, remembered = self.remember(carry, features, start, prev_action)
         return carry, self.heads(features, remembered)
 
 
 def as_policy(agent: Agent) -> Policy:
-    """The harness's view of an agent: its single-step path, returning Q-values or logits."""
+    """The harness's view of an agent: its single-step path, returning Q-values or logits.
+
+    An agent that reads the previous action keeps it in the policy's carry as the argmax of its
+    last scores: exactly the action taken under greedy evaluation (the harness's default).
+    """
 
     def apply(params, carry, obs: jax.Array, start: jax.Array):
-        carry, outputs = agent.apply(params, carry, obs, start, method=Agent.step)
-        return carry, outputs if agent.head == "q" else outputs[0]
+        carry, last = carry if agent.previous_action else (carry, None)
+        carry, outputs = agent.apply(params, carry, obs, start, last, method=Agent.step)
+        scores = outputs if agent.head == "q" else outputs[0]
+        if agent.previous_action:
+            carry = (carry, jnp.argmax(scores, -1).astype(jnp.int32))
+        return carry, scores
 
-    return Policy(apply, agent.initialize_carry)
+    def initialize_carry(batch_shape: Sequence[int]):
+        carry = agent.initialize_carry(batch_shape)
+        return (carry, jnp.zeros(batch_shape, jnp.int32)) if agent.previous_action else carry
+
+    return Policy(apply, initialize_carry)

@@ -39,7 +39,9 @@ def make_train(config: PPOConfig, env: Any, env_params: Any) -> Trainer:
         return action, value, log_prob
 
     def loss_fn(params, carry, steps: Steps, advantages, targets):
-        _, (logits, values) = network.apply(params, carry, steps.obs, steps.start)
+        _, (logits, values) = network.apply(
+            params, carry, steps.obs, steps.start, steps.prev_action
+        )
         log_probs = jax.nn.log_softmax(logits)
         log_prob = jnp.take_along_axis(log_probs, steps.action[..., None], -1)[..., 0]
         ratio = jnp.exp(log_prob - steps.extras)

@@ -1,9 +1,12 @@
 """PQN with memory: Q(lambda) from parallel envs, no target network, no replay buffer.
 
 After Gallici et al. 2024 ("Simplifying Deep Temporal Difference Learning"). Each update collects a
-tape (see `rollout`) with epsilon-greedy actions, computes Q(lambda) targets from the acting pass's
-Q-values, then runs `num_epochs` passes of minibatches of whole env streams through the memory's
-sequence path, regressing Q(obs_t, action_t) on the targets. LayerNorm in the network keeps the
+tape (see `rollout`) with epsilon-greedy actions, then runs `num_epochs` passes of minibatches of
+whole env streams through the memory's sequence path, regressing Q(obs_t, action_t) on Q(lambda)
+targets. With `fresh_targets` (as PQN's recurrent reference does) the targets are recomputed in
+every minibatch from that pass's own Q-values (gradients stopped); otherwise they come once from
+the acting pass. Either way the bootstrap after the tape and at truncations is the acting pass's.
+Rewards are multiplied by `reward_scale` for learning only. LayerNorm in the network keeps the
 bootstrapped regression stable without a target network.
 """
 
@@ -28,18 +31,44 @@ from baselines.agents.training import (
 )
 
 
+def q_diagnostics(q: jax.Array, action: jax.Array, targets: jax.Array) -> dict[str, jax.Array]:
+    """Health of Q-values q [..., A] and actions taken [...]: mean Q of the taken actions and
+    mean target, mean gap between the two best actions' Q, and the share of greedy actions equal
+    to the most common greedy action (1: the same action everywhere)."""
+    chosen = jnp.take_along_axis(q, action[..., None], axis=-1)[..., 0]
+    top_two = jax.lax.top_k(q, 2)[0]
+    greedy = jnp.argmax(q, -1).ravel()
+    counts = jnp.zeros(q.shape[-1]).at[greedy].add(1.0)
+    return {
+        "q_taken": jnp.mean(chosen),
+        "q_target": jnp.mean(targets),
+        "q_margin": jnp.mean(top_two[..., 0] - top_two[..., 1]),
+        "greedy_mode_share": jnp.max(counts) / greedy.size,
+    }
+
+
 def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
     env, network, optimizer, init, apply_step = make_learner(
         config, env, env_params, "q", optax.radam
     )
     num_actions = env.action_space(env_params).n
+    epsilon = optax.linear_schedule(
+        config.epsilon_start,
+        config.epsilon_end,
+        max(1, round(config.epsilon_fraction * config.num_updates)),
+    )
 
-    def epsilon(update: jax.Array) -> jax.Array:
-        progress = jnp.minimum(update / max(1.0, config.epsilon_fraction * config.num_updates), 1)
-        return config.epsilon_start + (config.epsilon_end - config.epsilon_start) * progress
+    def targets_from(values, steps: Steps, next_value):
+        return lambda_returns(
+            config.reward_scale * steps.reward, values, next_value, steps.terminated,
+            steps.truncated, steps.final_value, config.gamma, config.lam,
+        )  # fmt: skip
 
-    def loss_fn(params, carry, steps: Steps, targets):
-        _, q = network.apply(params, carry, steps.obs, steps.start)
+    def loss_fn(params, carry, steps: Steps, next_value, targets):
+        _, q = network.apply(params, carry, steps.obs, steps.start, steps.prev_action)
+        if config.fresh_targets:
+            values = jax.lax.stop_gradient(jnp.max(q, -1))
+            targets = targets_from(values, steps, next_value[0])
         chosen = jnp.take_along_axis(q, steps.action[..., None], axis=-1)[..., 0]
         return 0.5 * jnp.mean((chosen - targets) ** 2)
 
@@ -51,22 +80,21 @@ def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
             key_explore, key_random = jax.random.split(key)
             random_action = jax.random.randint(key_random, q.shape[:-1], 0, num_actions)
             explore = jax.random.uniform(key_explore, q.shape[:-1]) < explore_rate
-            return jnp.where(explore, random_action, jnp.argmax(q, -1)), jnp.max(q, -1), ()
+            return jnp.where(explore, random_action, jnp.argmax(q, -1)), jnp.max(q, -1), q
 
         actors, tape = collect(
             key_rollout, state.actors, state.params, env, env_params, apply_step, act,
             lambda q: jnp.max(q, -1), config.rollout_steps,
         )  # fmt: skip
         steps = tape.steps
-        targets = lambda_returns(
-            steps.reward, steps.value, tape.next_value, steps.terminated, steps.truncated,
-            steps.final_value, config.gamma, config.lam,
-        )  # fmt: skip
+        targets = targets_from(steps.value, steps, tape.next_value)
+        next_value = jnp.broadcast_to(tape.next_value, steps.value.shape)  # per env, for shuffles
         params, opt_state, loss = run_epochs(
-            key_learn, state.params, state.opt_state, optimizer, loss_fn, (steps, targets),
-            tape.carry, config,
+            key_learn, state.params, state.opt_state, optimizer, loss_fn,
+            (steps._replace(extras=()), next_value, targets), tape.carry, config,
         )  # fmt: skip
         state = RunnerState(params, opt_state, actors, key, state.update + 1)
-        return state, episode_metrics(steps) | {"loss": loss, "epsilon": explore_rate}
+        metrics = episode_metrics(steps) | q_diagnostics(steps.extras, steps.action, targets)
+        return state, metrics | {"loss": loss, "epsilon": explore_rate}
 
     return Trainer(init, update, scan_updates(init, update, config.num_updates), network)

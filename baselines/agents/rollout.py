@@ -1,8 +1,9 @@
 """Collecting tapes: `num_envs` envs stepped `rollout_steps` times by a recurrent policy.
 
-The memory carry and the `start` flags run on across rollouts, so a tape's first step continues
-whatever episode was running; the tape keeps the carry it started from, and training replays the
-whole tape through the memory's sequence path from that carry.
+The memory carry, the `start` flags and the previous actions run on across rollouts, so a tape's
+first step continues whatever episode was running; the tape keeps the carry it started from, and
+training replays the whole tape (observations, start flags and previous actions) through the
+memory's sequence path from that carry.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Actors:
     obs: jax.Array  # [B, ...] the observation the policy acts on next
     start: jax.Array  # bool[B]: `obs` is the first of an episode
     carry: Any  # memory carry [B, ...] before `obs` is consumed
+    prev_action: jax.Array | None = None  # int32[B]: the action before `obs` (ignored at start)
 
 
 class Steps(NamedTuple):
@@ -32,6 +34,7 @@ class Steps(NamedTuple):
 
     obs: jax.Array  # [T, B, ...]
     start: jax.Array  # bool[T, B]
+    prev_action: jax.Array  # int32[T, B]: the action before obs t (ignored where start)
     action: jax.Array  # int32[T, B]
     reward: jax.Array  # float32[T, B]
     terminated: jax.Array  # bool[T, B]
@@ -51,8 +54,9 @@ class Tape(NamedTuple):
     next_value: jax.Array  # float32[B]: value of the observation after the last step
 
 
-# apply(params, carry, obs[B], start[B]) -> (carry, outputs); the network's single-step path.
-StepFn = Callable[[Any, Any, jax.Array, jax.Array], tuple[Any, Any]]
+# apply(params, carry, obs[B], start[B], prev_action[B]) -> (carry, outputs); the network's
+# single-step path.
+StepFn = Callable[[Any, Any, jax.Array, jax.Array, jax.Array], tuple[Any, Any]]
 # act(key, outputs) -> (action int32[B], value float32[B], extras)
 ActFn = Callable[[jax.Array, Any], tuple[jax.Array, jax.Array, Any]]
 # value(outputs) -> float32[B]
@@ -65,7 +69,8 @@ def reset_actors(
     obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(
         jax.random.split(key, num_envs), env_params
     )
-    return Actors(env_state, obs, jnp.ones(num_envs, bool), carry)
+    start = jnp.ones(num_envs, bool)
+    return Actors(env_state, obs, start, carry, jnp.zeros(num_envs, jnp.int32))
 
 
 def collect(
@@ -86,7 +91,9 @@ def collect(
 
     def one_step(actors: Actors, key: jax.Array):
         key_act, key_env = jax.random.split(key)
-        carry, outputs = apply_step(params, actors.carry, actors.obs, actors.start)
+        carry, outputs = apply_step(
+            params, actors.carry, actors.obs, actors.start, actors.prev_action
+        )
         action, acting_value, extras = act(key_act, outputs)
         obs, env_state, reward, terminated, truncated, info = step_envs(
             jax.random.split(key_env, num_envs), actors.env_state, action, env_params
@@ -94,17 +101,19 @@ def collect(
 
         def final_values():  # drawn and evaluated only on steps where some env truncated
             final_obs = observe(key_env, info["final_state"], None, env_params)
-            _, final_outputs = apply_step(params, carry, final_obs, jnp.zeros(num_envs, bool))
+            not_start = jnp.zeros(num_envs, bool)
+            _, final_outputs = apply_step(params, carry, final_obs, not_start, action)
             return value(final_outputs)
 
         final_value = jax.lax.cond(jnp.any(truncated), final_values, lambda: jnp.zeros(num_envs))
         record = (
-            actors.obs, actors.start, action, reward, terminated, truncated, acting_value,
-            final_value, extras, info["returned_episode"], info["returned_episode_return"],
+            actors.obs, actors.start, actors.prev_action, action, reward, terminated, truncated,
+            acting_value, final_value, extras, info["returned_episode"],
+            info["returned_episode_return"],
         )  # fmt: skip
-        return Actors(env_state, obs, terminated | truncated, carry), record
+        return Actors(env_state, obs, terminated | truncated, carry, action), record
 
     first_carry = actors.carry
     actors, records = jax.lax.scan(one_step, actors, jax.random.split(key, num_steps))
-    _, outputs = apply_step(params, actors.carry, actors.obs, actors.start)
+    _, outputs = apply_step(params, actors.carry, actors.obs, actors.start, actors.prev_action)
     return actors, Tape(Steps(*records), first_carry, value(outputs))

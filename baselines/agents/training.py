@@ -52,14 +52,18 @@ def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable
     """The shared set-up of `make_train`: `head` picks the network's outputs ("q" or
     "actor_critic"), `make(learning_rate)` the optimizer (see `make_optimizer`)."""
     env = LogWrapper(env)
-    network = Agent(config.memory, config.hidden_size, env.action_space(env_params).n, head=head)
+    network = Agent(
+        config.memory, config.hidden_size, env.action_space(env_params).n, head=head,
+        num_layers=config.num_layers, previous_action=config.reads_previous_action,
+        residual=config.residual,
+    )  # fmt: skip
     optimizer = make_optimizer(config, make)
 
     def init(key: jax.Array) -> RunnerState:
         return init_runner(key, network, optimizer, env, env_params, config.num_envs)
 
-    def apply_step(params, carry, obs, start):
-        return network.apply(params, carry, obs, start, method=Agent.step)
+    def apply_step(params, carry, obs, start, prev_action):
+        return network.apply(params, carry, obs, start, prev_action, method=Agent.step)
 
     return Learner(env, network, optimizer, init, apply_step)
 
@@ -80,7 +84,9 @@ def init_runner(key, network, optimizer, env, env_params, num_envs: int) -> Runn
     key, key_net, key_env = jax.random.split(key, 3)
     carry = network.initialize_carry((num_envs,))
     actors = reset_actors(key_env, env, env_params, carry, num_envs)
-    params = network.init(key_net, carry, actors.obs[None], actors.start[None])
+    params = network.init(
+        key_net, carry, actors.obs[None], actors.start[None], actors.prev_action[None]
+    )
     return RunnerState(params, optimizer.init(params), actors, key, jnp.zeros((), jnp.int32))
 
 

@@ -49,6 +49,17 @@ def test_streaming_checks(changes, message):
 
 
 def test_defaults_are_valid_and_count_updates():
-    assert PQNConfig(total_steps=64 * 64 * 3 + 5).num_updates == 3
+    assert PQNConfig(num_envs=64, rollout_steps=64, total_steps=64 * 64 * 3 + 5).num_updates == 3
     assert StreamQConfig(total_steps=1_250, steps_per_update=500).num_updates == 2
     assert PPOConfig().replace(num_envs=8, num_minibatches=2).steps_per_update == 8 * 64
+
+
+def test_num_layers_must_be_positive():
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
+        PQNConfig(num_layers=0)
+
+
+def test_the_memoryless_baseline_never_reads_its_previous_action():
+    assert PQNConfig(memory="gru", previous_action=True).reads_previous_action
+    assert not PQNConfig(memory="none", previous_action=True).reads_previous_action
+    assert not PPOConfig(memory="gru", previous_action=False).reads_previous_action

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.agents.networks import Agent, Encoder, average_pool, patches
+from baselines.agents.networks import Agent, Encoder, as_policy, average_pool, patches
 
 
 def test_patches_equal_a_convolution_whose_kernel_is_its_stride():
@@ -30,22 +30,92 @@ def test_encoder_rejects_other_frames():
         Encoder(16).init(jax.random.key(0), jnp.zeros((2, 48, 48, 3), jnp.uint8))
 
 
-@pytest.mark.parametrize(("memory", "head"), [("gru", "q"), ("lru", "actor_critic"), ("none", "q")])
-def test_step_path_matches_sequence_path(memory, head):
-    agent = Agent(memory, 16, 5, head=head)
-    key_obs, key_start, key_init = jax.random.split(jax.random.key(0), 3)
-    obs = jax.random.randint(key_obs, (6, 3, 32, 32, 3), 0, 256).astype(jnp.uint8)
-    start = jax.random.bernoulli(key_start, 0.3, (6, 3)).at[0].set(True)
+PAPER_SHAPE = {"num_layers": 2, "previous_action": True, "residual": True}
+
+
+def _tape(key, steps=6, batch=3, actions=5):
+    key_obs, key_start, key_action = jax.random.split(key, 3)
+    obs = jax.random.randint(key_obs, (steps, batch, 32, 32, 3), 0, 256).astype(jnp.uint8)
+    start = jax.random.bernoulli(key_start, 0.3, (steps, batch)).at[0].set(True)
+    prev_action = jax.random.randint(key_action, (steps, batch), 0, actions)
+    return obs, start, prev_action
+
+
+@pytest.mark.parametrize(
+    ("memory", "head", "shape"),
+    [
+        ("gru", "q", {}),
+        ("lru", "actor_critic", {}),
+        ("none", "q", {}),
+        ("lru", "q", PAPER_SHAPE),
+        ("gru", "actor_critic", PAPER_SHAPE),
+        ("none", "q", PAPER_SHAPE),
+    ],
+)
+def test_step_path_matches_sequence_path(memory, head, shape):
+    agent = Agent(memory, 16, 5, head=head, **shape)
+    obs, start, prev_action = _tape(jax.random.key(0))
     carry = agent.initialize_carry((3,))
-    params = agent.init(key_init, carry, obs, start)
-    _, sequence = agent.apply(params, carry, obs, start)
+    params = agent.init(jax.random.key(1), carry, obs, start, prev_action)
+    final, sequence = agent.apply(params, carry, obs, start, prev_action)
 
     def one(carry, inputs):
         return agent.apply(params, carry, *inputs, method=Agent.step)
 
-    _, stepped = jax.lax.scan(one, carry, (obs, start))
-    for a, b in zip(jax.tree.leaves(sequence), jax.tree.leaves(stepped), strict=True):
+    final_stepped, stepped = jax.lax.scan(one, carry, (obs, start, prev_action))
+    leaves = jax.tree.leaves((sequence, final)), jax.tree.leaves((stepped, final_stepped))
+    pairs = zip(*leaves, strict=True)
+    for a, b in pairs:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_stack_carries_one_state_per_layer():
+    carry = Agent("gru", 16, 5, num_layers=3).initialize_carry((2,))
+    assert isinstance(carry, tuple) and [leaf.shape for leaf in carry] == [(2, 16)] * 3
+    assert Agent("gru", 16, 5).initialize_carry((2,)).shape == (2, 16)
+
+
+def test_previous_action_changes_the_output_except_at_an_episode_start():
+    agent = Agent("lru", 16, 5, **PAPER_SHAPE)
+    obs, _, prev_action = _tape(jax.random.key(2))
+    start = jnp.zeros(obs.shape[:2], bool).at[0].set(True)
+    carry = agent.initialize_carry((3,))
+    params = agent.init(jax.random.key(3), carry, obs, start, prev_action)
+    _, q = agent.apply(params, carry, obs, start, prev_action)
+    _, q_other = agent.apply(params, carry, obs, start, (prev_action + 1) % 5)
+    np.testing.assert_allclose(q[0], q_other[0])  # start: the previous action is not shown
+    assert not np.allclose(q[1:], q_other[1:], atol=1e-4)
+    with pytest.raises(ValueError, match="prev_action"):
+        agent.apply(params, carry, obs, start)
+
+
+def test_a_start_resets_every_layer():
+    agent = Agent("gru", 16, 5, **PAPER_SHAPE)
+    obs, _, prev_action = _tape(jax.random.key(4), steps=4)
+    start = jnp.zeros(obs.shape[:2], bool).at[0].set(True).at[2].set(True)
+    carry = agent.initialize_carry((3,))
+    params = agent.init(jax.random.key(5), carry, obs, start, prev_action)
+    _, q = agent.apply(params, carry, obs, start, prev_action)
+    _, q_fresh = agent.apply(params, carry, obs[2:], start[2:], prev_action[2:])
+    np.testing.assert_allclose(q[2:], q_fresh, rtol=1e-5, atol=1e-6)
+
+
+def test_policy_feeds_back_its_greedy_action():
+    agent = Agent("lru", 16, 5, **PAPER_SHAPE)
+    obs, start, prev_action = _tape(jax.random.key(6))
+    start = start.at[1:].set(False)
+    carry = agent.initialize_carry((3,))
+    params = agent.init(jax.random.key(7), carry, obs, start, prev_action)
+    policy = as_policy(agent)
+
+    def one(carry, inputs):
+        return policy.apply(params, carry, *inputs)
+
+    _, scores = jax.lax.scan(one, policy.initialize_carry((3,)), (obs, start))
+    greedy = jnp.argmax(scores, -1)
+    previous = jnp.concatenate([jnp.zeros_like(greedy[:1]), greedy[:-1]])
+    _, q = agent.apply(params, carry, obs, start, previous)
+    np.testing.assert_allclose(scores, q, rtol=1e-4, atol=1e-5)
 
 
 def test_average_pool_is_the_block_mean():

@@ -1,0 +1,151 @@
+"""A small, reproducible PQN tuning grid: variants x games x twins x memory models, seeds vmapped.
+
+    python scripts/tune_pqn.py                                   # the default grid, 32k steps
+    python scripts/tune_pqn.py --variants tuned --envs CartPoleEasy:MDP CartPoleEasy:POMDP \\
+        --memories gru lru none --steps 2e5 --seeds 2
+
+A variant is a set of changes to `PQNConfig`'s defaults (VARIANTS below; "tuned" is the defaults
+themselves). Each cell (variant, game, twin, memory) is one jitted program over its seeds: train,
+then evaluate the final greedy policy for `--eval-episodes` episodes with `harness.evaluate` (the
+returns reported are evaluation returns, not training ones). Every finished cell is appended to
+OUT.jsonl (a rerun skips cells already there with the same steps, seeds and frame size) and
+OUT.md is rewritten from all of OUT.jsonl's records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from baselines.agents.config import PQNConfig
+from baselines.agents.networks import as_policy
+from baselines.agents.registry import make_trainer
+from popgym_arcade_twins import harness, tasks
+
+OLD = {
+    "num_layers": 1, "previous_action": False, "residual": False, "hidden_size": 64,
+    "num_envs": 16, "rollout_steps": 32, "num_epochs": 2, "num_minibatches": 2,
+    "learning_rate": 2.5e-4, "anneal_lr": True, "max_grad_norm": 0.5, "lam": 0.65,
+    "epsilon_end": 0.05, "epsilon_fraction": 0.15, "reward_scale": 1.0, "fresh_targets": False,
+}  # fmt: skip
+"""The settings PQN had before tuning (with the sweep's sizes)."""
+
+PLAIN = {"num_layers": 1, "previous_action": False, "residual": False}
+VARIANTS: dict[str, dict] = {
+    "old": OLD,
+    "more_updates": PLAIN | {"reward_scale": 1.0},  # old + lam .95, 4 x 8 minibatches, fresh
+    "fewer_epochs": PLAIN | {"reward_scale": 1.0, "num_epochs": 2, "num_minibatches": 16},
+    "scaled": PLAIN,  # more_updates + reward_scale 10
+    "tuned": {},  # scaled + the paper's agent shape
+    "annealed": {"anneal_lr": True},  # tuned, the learning rate annealed linearly to 0
+}
+"""Named changes to `PQNConfig`'s defaults (which are the tuned settings)."""
+
+SHOWN = ("variant", "env_id", "twin", "memory", "env_steps", "mean", "eval_return", "wall_s")
+DIAGNOSTICS = ("episode_return", "q_taken", "q_target", "q_margin", "greedy_mode_share")
+
+
+def cell_key(record: dict) -> tuple:
+    return tuple(record[k] for k in ("variant", "env_id", "twin", "memory", "steps", "seeds"))
+
+
+def run_cell(
+    variant: str, env_id: str, twin: str, memory: str, steps: int, seeds: int, obs_size: int,
+    eval_episodes: int,
+) -> dict:  # fmt: skip
+    """Train and evaluate one cell over `seeds` seeds (vmapped); returns its record."""
+    config = PQNConfig(memory=memory, total_steps=steps, **VARIANTS[variant])
+    env, env_params = tasks.make(env_id, twin == "POMDP", obs_size)
+    trainer = make_trainer(config, env, env_params)
+    policy = as_policy(trainer.network)
+
+    def one_seed(seed: jax.Array):
+        key_train, key_eval = jax.random.split(jax.random.key(seed))
+        state, metrics = trainer.train(key_train)
+        returns = harness.evaluate(env, env_params, policy, state.params, key_eval, eval_episodes)
+        last = max(1, config.num_updates // 10)
+        late = {k: jnp.nanmean(metrics[k][-last:]) for k in DIAGNOSTICS}
+        return jnp.mean(returns), late
+
+    start = time.perf_counter()
+    returns, late = jax.device_get(jax.jit(jax.vmap(one_seed))(jnp.arange(seeds)))
+    wall = time.perf_counter() - start
+    env_steps = config.num_updates * config.steps_per_update
+    return {
+        "variant": variant, "env_id": env_id, "twin": twin, "memory": memory, "steps": steps,
+        "seeds": seeds, "obs_size": obs_size, "eval_episodes": eval_episodes,
+        "env_steps": env_steps, "eval_return": np.round(returns, 4).tolist(),
+        "mean": round(float(np.mean(returns)), 4),
+        "late_train": {k: np.round(v, 4).tolist() for k, v in late.items()},
+        "wall_s": round(wall, 1), "steps_per_s": round(env_steps * seeds / wall),
+        "config": {k: v for k, v in vars(config).items() if k != "memory"},
+    }  # fmt: skip
+
+
+def write_table(records: list[dict], path: Path) -> None:
+    """OUT.md: one row per record, in the order run."""
+    lines = [
+        "| variant | game | twin | memory | env steps | seeds | eval return (mean) | per seed "
+        "| greedy mode share | Q margin | wall s | env steps/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        late = r["late_train"]
+        lines.append(
+            f"| {r['variant']} | {r['env_id']} | {r['twin']} | {r['memory']} | {r['env_steps']} "
+            f"| {r['seeds']} | {r['mean']:.3f} | {', '.join(f'{x:.3f}' for x in r['eval_return'])} "
+            f"| {np.mean(late['greedy_mode_share']):.2f} | {np.mean(late['q_margin']):.4f} "
+            f"| {r['wall_s']} | {r['steps_per_s']} |"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--variants", nargs="+", default=["old", "tuned"], choices=VARIANTS)
+    parser.add_argument(
+        "--envs",
+        nargs="+",
+        default=["CartPoleEasy:MDP", "CartPoleEasy:POMDP", "MineSweeperEasy:MDP"],
+        help="GAME:TWIN, TWIN being MDP or POMDP",
+    )
+    parser.add_argument("--memories", nargs="+", default=["lru", "none"])
+    parser.add_argument("--steps", type=float, default=32768, help="env steps per seed")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--obs-size", type=int, default=64)
+    parser.add_argument("--eval-episodes", type=int, default=32)
+    parser.add_argument("--out", default="assets/tune_pqn", help="writes OUT.jsonl and OUT.md")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    jsonl = out.with_suffix(".jsonl")
+    records = [json.loads(x) for x in jsonl.read_text().splitlines()] if jsonl.exists() else []
+    done = {cell_key(r) for r in records if r["obs_size"] == args.obs_size}
+    for variant in args.variants:
+        for spec in args.envs:
+            env_id, twin = spec.rsplit(":", 1)
+            for memory in args.memories:
+                key = (variant, env_id, twin, memory, int(args.steps), args.seeds)
+                if key in done:
+                    continue
+                record = run_cell(
+                    variant, env_id, twin, memory, int(args.steps), args.seeds, args.obs_size,
+                    args.eval_episodes,
+                )  # fmt: skip
+                print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
+                records.append(record)
+                with jsonl.open("a") as f:
+                    f.write(json.dumps(record) + "\n")
+                write_table(records, out.with_suffix(".md"))
+
+
+if __name__ == "__main__":
+    main()
