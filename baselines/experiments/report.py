@@ -4,18 +4,20 @@ Figures (matplotlib, written as PNG): `returns.png` (J per model on each variant
 `gap_bias.png` (observability gap and memory bias per model), each with bootstrap confidence
 intervals over seeds; `recall_density.png` (where in its past each model looks);
 `saliency.png` (saliency overlays on one POMDP trajectory per model); `training.png` (training
-returns). Signs follow `popgym_arcade_twins.harness`.
+returns). Signs follow `popgym_arcade_twins.harness`. Every file is written atomically, so
+processes finishing shards of one sweep at once never mix their reports.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from baselines.experiments.records import CellRecord
+from baselines.experiments.records import CellRecord, folder_records, write_atomically
 from popgym_arcade_twins.harness import GapBias, gap_and_bias
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
@@ -32,16 +34,17 @@ def _fields(row: GapBias):
 
 
 def write_csv(rows: Sequence[GapBias], path: Path) -> None:
-    with Path(path).open("w", newline="") as f:
-        writer = csv.writer(f)
-        names = ("J_mdp", "J_pomdp", "gap", "bias")
-        writer.writerow(
-            ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
-            + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
-        )
-        for row in rows:
-            numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
-            writer.writerow([row.env_id, row.memory, *row.seeds, *numbers])
+    text = io.StringIO()
+    writer = csv.writer(text)
+    names = ("J_mdp", "J_pomdp", "gap", "bias")
+    writer.writerow(
+        ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
+        + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
+    )
+    for row in rows:
+        numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
+        writer.writerow([row.env_id, row.memory, *row.seeds, *numbers])
+    write_atomically(Path(path), lambda f: f.write(text.getvalue().encode()))
 
 
 def markdown(rows: Sequence[GapBias], confidence: float = 0.95) -> str:
@@ -75,5 +78,14 @@ def write_report(
     out_dir = Path(out_dir)
     rows = table(records, baseline)
     write_csv(rows, out_dir / "table.csv")
-    (out_dir / "table.md").write_text(markdown(rows))
+    text = markdown(rows).encode()
+    write_atomically(out_dir / "table.md", lambda f: f.write(text))
     plots.write_figures(records, rows, out_dir)
+
+
+def write_folder_report(out_dir: str | Path, baseline: str = "none") -> list[CellRecord]:
+    """`write_report` of every record in every log of `out_dir` (all shards, and cells of
+    earlier, larger grids: a smaller grid's rerun never drops their rows); returns them."""
+    records = folder_records(out_dir)
+    write_report(records, out_dir, baseline)
+    return records
