@@ -198,10 +198,10 @@ def run_cell(
 ) -> dict[str, Any]:
     """Outputs of every seed of `cell` (leaves [seeds, ...]) as host arrays on every process.
 
-    Training runs in jitted chunks of `chunk_updates` updates (the same numbers as one scan over
-    them all); between chunks `bar` advances and a noted SIGINT or SIGTERM raises
-    `interrupt.Interrupted` (the cell is then left unrecorded).
-    """
+    Training runs in jitted chunks of equal length, the largest divisor of the update count up to
+    `chunk_updates` (the same numbers as one scan over them all); between chunks `bar` advances
+    and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then left
+    unrecorded)."""
     program = cell_program(cell, config)
     seeds = pad_seeds(config.seeds, mesh.size)
     sharding = NamedSharding(mesh, PartitionSpec("seed"))
@@ -221,12 +221,10 @@ def run_cell(
         return compiled(scan, state, out_shardings=(sharding, per_update))
 
     state = compiled(jax.vmap(program.init), inputs)(inputs)
-    chunks, metrics, done = {}, [], 0
+    length = max(d for d in range(1, chunk_updates + 1) if program.num_updates % d == 0)
+    train_chunk, metrics, done = chunk(length), [], 0  # one length: one compile
     while done < program.num_updates:
-        length = min(chunk_updates, program.num_updates - done)
-        if length not in chunks:
-            chunks[length] = chunk(length)
-        state, chunk_metrics = chunks[length](state)
+        state, chunk_metrics = train_chunk(state)
         metrics.append(_host(chunk_metrics))
         done += length
         if bar is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from baselines.experiments.records import CellRecord, RecordLog, folder_records
-from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
+from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
 
 ROOT = Path(__file__).resolve().parents[3]
 CELLS = [cell.name for cell in TINY.cells()]
@@ -204,3 +204,14 @@ def test_a_record_reads_back_equal_to_the_one_written(tmp_path):
 def test_bad_sweep_settings_are_named(changes, message):
     with pytest.raises((ValueError, KeyError), match=message):  # KeyError: the model table's
         SweepConfig(**changes)
+
+
+def test_a_shard_comes_from_its_flag_or_a_slurm_job_array():
+    assert Shard.parse("1/3") == Shard(1, 3)
+    array = {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "4", "SLURM_ARRAY_TASK_COUNT": "2"}
+    assert Shard.from_environment(array) == Shard(1, 2)
+    assert Shard.from_environment({}) == Shard(0, 1)
+    assert Shard(1, 2).cells(TINY.cells()) == TINY.cells()[1::2]
+    for text in ("2/2", "1", "a/b", "-1/2"):
+        with pytest.raises(ValueError, match="I/N"):
+            Shard.parse(text)
