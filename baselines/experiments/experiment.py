@@ -87,34 +87,33 @@ def run(
 
     previous_s = lines[-1]["wall_s"] if lines else 0.0
     start, first = time.perf_counter(), done
-    bar = tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress)
-    while done < config.num_updates:
-        length = min(chunk_updates, config.num_updates - done)
-        state, metrics = chunk(state, jnp.zeros(length))
-        metrics = {
-            k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()
-        }  # [length, seeds]
-        new = _lines(metrics, done, config.steps_per_update)
-        done += length
-        elapsed = time.perf_counter() - start
-        rate = (done - first) * config.steps_per_update * len(seeds) / elapsed
-        for line in new:
-            line |= {"wall_s": round(previous_s + elapsed, 2), "steps_per_s": round(rate)}
-        lines += new
-        if out_dir:
-            _append(out_dir / METRICS, new)  # before the state: a kill between the two leaves
-            checkpoint.save_state(out_dir, state, done)  # extra lines, dropped by a resume
-        bar.update(length)
-        bar.set_postfix(
-            ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
-        )
-        if done < config.num_updates:
-            interrupt.check(
-                "rerun with resume=True (train.py --resume) to continue"
-                if out_dir
-                else "nothing is saved without out_dir (train.py --out)"
+    with tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress) as bar:
+        while done < config.num_updates:
+            length = min(chunk_updates, config.num_updates - done)
+            state, metrics = chunk(state, jnp.zeros(length))
+            metrics = {
+                k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()
+            }  # [length, seeds]
+            new = _lines(metrics, done, config.steps_per_update)
+            done += length
+            elapsed = time.perf_counter() - start
+            rate = (done - first) * config.steps_per_update * len(seeds) / elapsed
+            for line in new:
+                line |= {"wall_s": round(previous_s + elapsed, 2), "steps_per_s": round(rate)}
+            lines += new
+            if out_dir:
+                _append(out_dir / METRICS, new)  # before the state: a kill between the two leaves
+                checkpoint.save_state(out_dir, state, done)  # extra lines, dropped by a resume
+            bar.update(length)
+            bar.set_postfix(
+                ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
             )
-    bar.close()
+            if done < config.num_updates:
+                interrupt.check(
+                    "rerun with resume=True (train.py --resume) to continue"
+                    if out_dir
+                    else "nothing is saved without out_dir (train.py --out)"
+                )
     params = jax.device_get(state.params)
     if out_dir and first < config.num_updates:
         checkpoint.save(out_dir, config, params, **meta)
