@@ -8,7 +8,7 @@ every pixel drawn: its min and max are taken), every episode return (and every p
 within [-1, 1], every episode length within `max_steps_in_episode`. Prints one JSON line per id
 with `pass` and the numbers of each run; exits 1 if any id fails.
 
-    python scripts/soak.py                                 # every id: about an hour on 2 cores
+    python scripts/soak.py                     # every id: 4 runs of ~1 min each per id (2 cores)
     python scripts/soak.py --ids CartPoleEasy TetrisHard --steps 1e4
 
 The rollout is written here rather than with `testing.rollout`, which keeps every frame of every
