@@ -5,6 +5,12 @@ and `pomdp`. `TwinEnv` owns everything else, in one place: time, truncation, aut
 and the observation. Observability is a static field read only by `draw`, which picks one of the
 two, so the MDP and POMDP of a game share states, rewards and terminations by construction, and a
 variant's graph contains only its own drawing code.
+
+Actions are the integers 0..4 (`UP`, `DOWN`, `LEFT`, `RIGHT`, `FIRE`). Any other value (negative,
+5 or more, or a float that is not a whole number: -0.5 and 4.5 alike) is a no-op in every game:
+`TwinEnv.step` replaces it by `NO_OP` before the game sees it, and a game's `step` matches actions
+only by equality with the five, so `NO_OP` moves, fires and confirms nothing (time, truncation and
+the game's own dynamics, such as gravity or a falling pole, go on).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from popgym_arcade_twins.render.once import materialize
 
 NUM_ACTIONS = 5
 UP, DOWN, LEFT, RIGHT, FIRE = range(NUM_ACTIONS)
+NO_OP = -1  # what an out-of-range action becomes (see the module docstring)
 ACTION_NAMES = ("up", "down", "left", "right", "fire")
 
 
@@ -55,6 +62,7 @@ class Game:
     gives the traced `Params` that follow from it. `presets` maps a difficulty name to overrides of
     either. `reset(key, config, params) -> state` and `step(key, state, action, config, params) ->
     (state, reward, terminated)` never read the observability setting and never touch `state.time`.
+    `step` sees an action in 0..4 or `NO_OP`, which it must treat as none of them.
     `expert(state, config, params) -> action`, where given, plays well by reading the state (an
     oracle, not an agent): it drives demo GIFs and tests of the best achievable return.
 
@@ -79,6 +87,15 @@ class Game:
     def __post_init__(self):
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
             raise ValueError(f"{self.name}: version must be an int >= 1, got {self.version!r}")
+
+
+def valid_action(action: Any) -> jax.Array:
+    """`action` as int32 if it is one of 0..4 (by value: 4.0 is, 4.5 is not), else `NO_OP`."""
+    action = jnp.asarray(action)
+    valid = (action >= 0) & (action < NUM_ACTIONS)
+    if jnp.issubdtype(action.dtype, jnp.inexact):
+        valid &= action == jnp.round(action)
+    return jnp.where(valid, action.astype(jnp.int32), NO_OP)
 
 
 class TwinEnv(environment.Environment):
@@ -140,7 +157,7 @@ class TwinEnv(environment.Environment):
         """
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
-        action = jnp.asarray(action, jnp.int32)
+        action = valid_action(action)
         next_state, reward, terminated = self.game.step(
             key_step, state, action, self.config, params
         )

@@ -7,7 +7,16 @@
 
 Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds. Finished cells are kept
 in OUT/records.jsonl and skipped by a rerun with the same settings; OUT ends with table.csv,
-table.md and the figures. The seed axis is sharded over every device JAX sees (padded to a
+table.md and the figures, of every record in OUT (a rerun with a smaller grid keeps the rows of
+a larger one). SIGINT or SIGTERM stops the sweep at the next chunk of updates (exit code 130 or
+143), recorded cells kept. --shard I/N splits the cells between N independent processes (cell i
+to process i mod N; in a SLURM job array, by default, the array task's index and count), each
+appending to OUT/records-shard-I-of-N.jsonl; the report merges every records file in OUT:
+
+    python scripts/sweep.py --shard 0/2 --out runs/s & python scripts/sweep.py --shard 1/2 \\
+        --out runs/s
+
+The seed axis is sharded over every device JAX sees (padded to a
 multiple of the device count); on several hosts, give --coordinator-address, --num-processes and
 --process-id (or JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID, or run under
 SLURM or Open MPI) and jax.distributed joins them.
@@ -18,13 +27,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 import jax
 
 from baselines.agents.registry import ALGORITHMS, config_type
-from baselines.experiments.report import write_report
-from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
+from baselines.experiments import interrupt
+from baselines.experiments.report import write_folder_report
+from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,6 +54,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--eval-episodes", type=int)
     parser.add_argument("--out", help="output folder (default: runs/sweep-default or -tiny)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--shard",
+        help="I/N: run cells i with i mod N == I, into OUT/records-shard-I-of-N.jsonl "
+        "(default: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT in a job array, else all)",
+    )
     parser.add_argument("--coordinator-address", default=os.environ.get("JAX_COORDINATOR_ADDRESS"))
     parser.add_argument("--num-processes", type=int, default=_env_int("JAX_NUM_PROCESSES"))
     parser.add_argument("--process-id", type=int, default=_env_int("JAX_PROCESS_ID"))
@@ -86,15 +102,23 @@ def is_multi_process(args: argparse.Namespace) -> bool:
 
 def main() -> None:
     args = parse_args()
+    try:
+        shard = Shard.parse(args.shard) if args.shard else Shard.from_environment(os.environ)
+    except ValueError as error:
+        sys.exit(f"sweep.py: error: {error}")
     if is_multi_process(args):
         jax.distributed.initialize(args.coordinator_address, args.num_processes, args.process_id)
     config = config_from(args)
     out = args.out or f"runs/sweep-{'tiny' if args.tiny else 'default'}"
-    records = run_sweep(config, out, progress=not args.no_progress)
+    try:
+        run_sweep(config, out, progress=not args.no_progress, shard=shard)
+    except ValueError as error:  # the folder holds a sweep with other settings
+        sys.exit(f"sweep.py: error: {error}")
     if jax.process_index() == 0:
-        write_report(records, out, baseline=config.baseline)
+        records = write_folder_report(out, baseline=config.baseline)
+        print(f"sweep: report of all {len(records)} records in {out}", file=sys.stderr)
         print(Path(out, "table.md").read_text())
 
 
 if __name__ == "__main__":
-    main()
+    interrupt.exit_after(main)

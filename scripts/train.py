@@ -8,8 +8,11 @@ from the command line.
 Settings left out take the algorithm's config defaults (baselines/agents/config.py); a setting the
 algorithm does not have (e.g. --num-envs for stream_q, whose agents each own one env) is an error.
 
-Prints a JSON summary (final return per seed, env steps/s); with --out, writes metrics.jsonl,
-config.json and params.msgpack there.
+Prints a JSON summary (final return per seed, env steps/s); with --out, writes config.json,
+metrics.jsonl, state.npz (a checkpoint after every chunk) and params.msgpack there. A folder holding
+a run with other settings is refused; --resume continues an unfinished run of the same settings
+(after SIGINT or SIGTERM, which stop at the next chunk with exit code 130 or 143); a finished run
+is not trained again.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 
 import numpy as np
 
 from baselines.agents.registry import ALGORITHMS, config_type
+from baselines.experiments import interrupt
 from baselines.experiments.experiment import run
 
 # Command-line settings passed to the config when given (dest name = config field).
@@ -45,6 +50,9 @@ def main() -> None:
     parser.add_argument("--obs-size", type=int, default=128)
     parser.add_argument("--chunk", type=int, default=10, help="updates per jitted chunk")
     parser.add_argument("--out", help="run folder for metrics, config and parameters")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the unfinished run in --out"
+    )
     args = parser.parse_args()
     config_class = config_type(args.algorithm)
     given = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
@@ -55,10 +63,14 @@ def main() -> None:
         config = config_class(total_steps=int(args.steps), **given)
     except (KeyError, ValueError) as error:  # a bad name or value, said by the config
         parser.error(str(error))
-    result = run(
-        args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),
-        obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
-    )  # fmt: skip
+    try:
+        result = run(
+            args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),
+            obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
+            resume=args.resume,
+        )  # fmt: skip
+    except ValueError as error:  # the folder holds another run, or an unfinished one
+        sys.exit(f"train.py: error: {error}")
     returns = result.curves["episode_return"]
     last = max(1, returns.shape[1] // 10)
     summary = {
@@ -75,4 +87,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    interrupt.exit_after(main)

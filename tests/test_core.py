@@ -1,4 +1,5 @@
-"""The twin env's gymnax semantics: step tuple, auto-reset, truncation, info, wrappers."""
+"""The twin env's gymnax semantics: step tuple, auto-reset, truncation, info, wrappers, and one
+rule for out-of-range actions in every game."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +7,9 @@ import numpy as np
 import pytest
 
 import popgym_arcade_twins as pat
+from popgym_arcade_twins.envs import GAMES
 from popgym_arcade_twins.envs.count_recall import State
+from popgym_arcade_twins.testing import FAST_COMPILE
 from popgym_arcade_twins.wrappers import LegacyStepWrapper, LogWrapper, ObservationNoise
 
 
@@ -126,3 +129,36 @@ def test_hand_built_state_is_accepted():
     )
     _, _, reward, *_ = env.step(jax.random.key(0), state, pat.core.FIRE, params)
     assert float(reward) == np.float32(1 / 3)
+
+
+@pytest.mark.parametrize("game", [game.name for game in GAMES])
+def test_every_game_treats_an_out_of_range_action_as_a_no_op(game):
+    """Negative, too large, fractional or NaN actions all step like `NO_OP` from a state reached
+    by a few random steps (before, a float was truncated: -0.5 acted as UP, 4.5 as FIRE)."""
+    env, params = pat.make(f"{game}Easy", obs_size=64)
+    ints = jnp.asarray([-1, 5, 7, -7, 2**31 - 1], jnp.int32)
+    floats = jnp.asarray([-0.5, 4.5, 0.5, jnp.nan, jnp.inf, 5.0], jnp.float32)
+
+    def steps(key):
+        _, state = env.reset(key, params)
+
+        def random_step(state, key):
+            action = jax.random.randint(key, (), 0, pat.core.NUM_ACTIONS)
+            return env.step(key, state, action, params)[1], None
+
+        state, _ = jax.lax.scan(random_step, state, jax.random.split(key, 6))
+        step = lambda action: env.step(key, state, action, params)[1:4]  # state, reward, done
+        return step(pat.core.NO_OP), jax.vmap(step)(ints), jax.vmap(step)(floats)
+
+    for seed in range(2):
+        key = jax.random.key(seed)
+        no_op, *others = jax.jit(steps).lower(key).compile(FAST_COMPILE)(key)
+        for batch in others:
+            same = jax.tree.map(lambda a, b: bool(jnp.all(a == b)), no_op, batch)
+            assert all(jax.tree.leaves(same)), f"{game}, seed {seed}: {same}"
+
+
+def test_whole_float_actions_are_the_integer_actions():
+    assert pat.core.valid_action(4.0) == pat.core.FIRE
+    assert pat.core.valid_action(jnp.float32(0.0)) == pat.core.UP
+    assert pat.core.valid_action(3) == pat.core.RIGHT

@@ -207,7 +207,7 @@ class StreamQ:
             params=params,
             trace=trace,
             sensitivities=sensitivities,
-            actors=Actors(env_state, obs, done, carry),
+            actors=Actors(env_state, obs, done, carry, action.astype(jnp.int32)),
             obs_stats=obs_stats,
             return_stats=return_stats,
             discounted_return=discounted,

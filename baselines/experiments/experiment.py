@@ -1,13 +1,19 @@
 """Train one (env id, variant, algorithm, memory) for several seeds, in jitted chunks.
 
-The seed axis is vmapped. Between chunks a progress bar reports env steps/s and the latest return
-and the chunk's metrics are appended to `metrics.jsonl`; at the end the parameters are saved (see
-`checkpoint`). `scripts/train.py` is the command-line face of `run`.
+The seed axis is vmapped. Between chunks a progress bar reports env steps/s and the latest return.
+With `out_dir`, the folder holds one run: `config.json` (its settings) is written first; after
+every chunk its metrics are appended to `metrics.jsonl` and the whole runner state is saved to
+`state.npz`; at the end the parameters go to `params.msgpack` (see `checkpoint`). A folder
+holding a run with other settings is refused; an unfinished run of the same settings continues
+from its last checkpoint with `resume=True` (its metrics go on from the next update); a finished
+one is read back, not trained again. Between chunks a SIGINT or SIGTERM noted by `interrupt`
+stops the run after its checkpoint. `scripts/train.py` is the command-line face of `run`.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +26,18 @@ from tqdm import tqdm
 
 from baselines.agents.config import AgentConfig
 from baselines.agents.registry import make_trainer
-from baselines.experiments import checkpoint
+from baselines.experiments import checkpoint, interrupt
+from baselines.experiments.records import write_atomically
 from popgym_arcade_twins import tasks
+
+METRICS = "metrics.jsonl"
 
 
 @dataclass
 class RunResult:
     curves: dict[str, np.ndarray]  # metric -> [seeds, updates]
     env_steps: np.ndarray  # [updates]: env steps per seed after each update
-    wall_s: float  # training time, compiles included
+    wall_s: float  # training time, compiles included (over every session of a resumed run)
     steps_per_s: float  # env steps per second over all seeds, compiles included
     params: Any  # final parameters, leaves [seeds, ...]
 
@@ -42,66 +51,149 @@ def run(
     chunk_updates: int = 10,
     out_dir: str | Path | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> RunResult:
+    """Train (or, with `out_dir`, continue or read back; see the module docstring)."""
     env, env_params = tasks.make(env_id, partial_obs, obs_size)
     trainer = make_trainer(config, env, env_params)
-    state = jax.jit(jax.vmap(trainer.init))(jax.vmap(jax.random.key)(jnp.asarray(seeds)))
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
+    init = jax.vmap(trainer.init)
+    meta = {
+        "env_id": env_id,
+        "partial_obs": partial_obs,
+        "obs_size": obs_size,
+        "seeds": list(seeds),
+    }
+    done, lines = 0, []
+    if out_dir:
+        out_dir = Path(out_dir)
+        done = _claim(out_dir, checkpoint.settings(config, **meta), config.num_updates, resume)
+        lines = _kept_metrics(out_dir / METRICS, done)
+    if done:
+        state, _ = checkpoint.load_state(out_dir, jax.eval_shape(init, keys))
+    else:
+        state = jax.jit(init)(keys)
+        if out_dir:
+            checkpoint.write_config(out_dir, config, **meta)
+    if done == config.num_updates:
+        print(
+            f"{out_dir} holds this run, finished ({done} updates): nothing to do", file=sys.stderr
+        )
 
     @jax.jit
     def chunk(state, length_marker):
         length = length_marker.shape[0]
         return jax.lax.scan(lambda s, _: jax.vmap(trainer.update)(s), state, None, length=length)
 
-    log_path = Path(out_dir) / "metrics.jsonl" if out_dir else None
-    if log_path:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-    chunks: list[dict[str, np.ndarray]] = []
-    done, start = 0, time.perf_counter()
-    bar = tqdm(total=config.num_updates, unit="update", disable=not progress)
-    while done < config.num_updates:
-        length = min(chunk_updates, config.num_updates - done)
-        state, metrics = chunk(state, jnp.zeros(length))
-        metrics = {
-            k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()
-        }  # [length, seeds]
-        chunks.append(metrics)
-        done += length
-        elapsed = time.perf_counter() - start
-        rate = done * config.steps_per_update * len(seeds) / elapsed
-        if log_path:
-            timing = {"wall_s": round(elapsed, 2), "steps_per_s": round(rate)}
-            _append_jsonl(log_path, metrics, done - length, config.steps_per_update, timing)
-        bar.update(length)
-        bar.set_postfix(
-            ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
-        )
-    bar.close()
-    wall = time.perf_counter() - start
+    previous_s = lines[-1]["wall_s"] if lines else 0.0
+    start, first = time.perf_counter(), done
+    with tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress) as bar:
+        while done < config.num_updates:
+            length = min(chunk_updates, config.num_updates - done)
+            state, metrics = chunk(state, jnp.zeros(length))
+            metrics = {
+                k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()
+            }  # [length, seeds]
+            new = _lines(metrics, done, config.steps_per_update)
+            done += length
+            elapsed = time.perf_counter() - start
+            rate = (done - first) * config.steps_per_update * len(seeds) / elapsed
+            for line in new:
+                line |= {"wall_s": round(previous_s + elapsed, 2), "steps_per_s": round(rate)}
+            lines += new
+            if out_dir:
+                _append(out_dir / METRICS, new)  # before the state: a kill between the two leaves
+                checkpoint.save_state(out_dir, state, done)  # extra lines, dropped by a resume
+            bar.update(length)
+            bar.set_postfix(
+                ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
+            )
+            if done < config.num_updates:
+                interrupt.check(
+                    "rerun with resume=True (train.py --resume) to continue"
+                    if out_dir
+                    else "nothing is saved without out_dir (train.py --out)"
+                )
     params = jax.device_get(state.params)
-    if out_dir:
-        meta = {
-            "env_id": env_id,
-            "partial_obs": partial_obs,
-            "obs_size": obs_size,
-            "seeds": list(seeds),
-        }
+    if out_dir and first < config.num_updates:
         checkpoint.save(out_dir, config, params, **meta)
-    curves = {k: np.concatenate([c[k] for c in chunks]).T for k in chunks[0]}
+    names = [k for k in lines[0] if k not in ("update", "env_steps", "wall_s", "steps_per_s")]
+    curves = {k: np.asarray([line[k] for line in lines], float).T for k in names}
     env_steps = np.arange(1, config.num_updates + 1) * config.steps_per_update
+    wall = lines[-1]["wall_s"] if first == config.num_updates else previous_s + elapsed
     total = config.num_updates * config.steps_per_update * len(seeds)
     return RunResult(curves, env_steps, wall, total / wall, params)
 
 
-def _append_jsonl(
-    path: Path, metrics: dict, first_update: int, steps_per_update: int, timing: dict
-):
-    """One line per update: its number, env steps per seed, each metric as a list over seeds, and
-    the wall time and env steps/s (all seeds) of training so far, as of the end of its chunk."""
+def _claim(out_dir: Path, settings: dict, num_updates: int, resume: bool) -> int:
+    """Updates already done by the run of `settings` in `out_dir` (0 for a new run); a
+    ValueError if the folder holds another run, or an unfinished one and not `resume`."""
+    config_path = out_dir / checkpoint.CONFIG
+    if not config_path.exists():
+        if (out_dir / METRICS).exists():
+            raise ValueError(
+                f"{out_dir} holds {METRICS} but no {checkpoint.CONFIG}: use another folder"
+            )
+        return 0
+    saved = json.loads(config_path.read_text())
+    saved.pop("provenance", None)  # what made the run, not what defines it
+    settings = json.loads(json.dumps(settings))  # tuples as lists, as read back
+    if saved != settings:
+        differ = sorted(
+            k for k in settings.keys() | saved.keys() if saved.get(k) != settings.get(k)
+        )
+        if "config" in differ:
+            mine, theirs = settings["config"], saved.get("config", {})
+            differ.remove("config")
+            differ += sorted(
+                f"config.{k}" for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k)
+            )
+        raise ValueError(
+            f"{out_dir} holds a run with other settings ({', '.join(differ)} differ): "
+            "use another folder"
+        )
+    updates = checkpoint.saved_updates(out_dir)
+    if updates is None:
+        if (out_dir / checkpoint.PARAMS).exists():
+            raise ValueError(
+                f"{out_dir} holds a finished run with no {checkpoint.STATE}: use another folder"
+            )
+        return 0  # stopped before its first checkpoint: start again
+    if updates < num_updates and not resume:
+        raise ValueError(
+            f"{out_dir} holds an unfinished run of these settings ({updates} of {num_updates} "
+            "updates): continue it with resume=True (train.py --resume), or use another folder"
+        )
+    return updates
+
+
+def _kept_metrics(path: Path, updates: int) -> list[dict]:
+    """The lines of `path` up to update `updates`; later ones (written after the last
+    checkpoint) and a line cut short by a kill are removed from the file."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    kept = [json.loads(line) for line in text.split("\n")[:updates]]
+    if len(kept) < updates or any(line["update"] != i + 1 for i, line in enumerate(kept)):
+        raise ValueError(f"{path} lacks updates before the checkpoint's {updates}")
+    body = "".join(json.dumps(line) + "\n" for line in kept)
+    if body != text:
+        write_atomically(path, lambda f: f.write(body.encode()))
+    return kept
+
+
+def _lines(metrics: dict, done: int, steps_per_update: int) -> list[dict]:
+    """One line per update: its number, env steps per seed and each metric as a list over seeds
+    (NaN as None); the caller adds the wall time and env steps/s of training so far."""
+    lines = []
+    for i in range(len(metrics["loss"])):
+        update = done + i + 1
+        line = {"update": update, "env_steps": update * steps_per_update}
+        line |= {k: [None if np.isnan(x) else x for x in v[i].tolist()] for k, v in metrics.items()}
+        lines.append(line)
+    return lines
+
+
+def _append(path: Path, lines: list[dict]) -> None:
     with path.open("a") as f:
-        for i in range(len(metrics["loss"])):
-            update = first_update + i + 1
-            record = {"update": update, "env_steps": update * steps_per_update, **timing}
-            record |= {
-                k: [None if np.isnan(x) else x for x in v[i].tolist()] for k, v in metrics.items()
-            }
-            f.write(json.dumps(record) + "\n")
+        f.write("".join(json.dumps(line) + "\n" for line in lines))

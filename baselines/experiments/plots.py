@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from baselines.experiments.records import SALIENCY_TIMES, CellRecord
+from baselines.experiments.records import SALIENCY_TIMES, CellRecord, write_atomically
 from popgym_arcade_twins.harness import Estimate, GapBias
 
 
@@ -26,7 +26,10 @@ def write_figures(records: Sequence[CellRecord], rows: Sequence[GapBias], out_di
         "training.png": _training(records, env_ids),
     }
     for name, figure in figures.items():
-        figure.savefig(out_dir / name, dpi=110, bbox_inches="tight")
+        write_atomically(
+            out_dir / name,
+            lambda f, fig=figure: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"),
+        )
         plt.close(figure)
 
 

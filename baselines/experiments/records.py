@@ -1,9 +1,11 @@
-"""The sweep's results on disk: one `CellRecord` per finished cell, in an append-only log.
+"""The sweep's results on disk: one `CellRecord` per finished cell, in append-only logs.
 
 A record holds what a cell measured (per-seed evaluation returns J, training curves, recall
 densities) and names the `.npz` file beside it with its saliency overlays, taken at the
-normalized times `SALIENCY_TIMES`. The sweep writes records, resumes from them, and `report`
-and `plots` read them.
+normalized times `SALIENCY_TIMES`. A sweep's folder holds one log per process that wrote it
+(`records.jsonl`, or `records-shard-I-of-N.jsonl` for shard I of N, see `log_name`);
+`folder_records` reads them all. The sweep writes records, resumes from them, and `report` and
+`plots` read them.
 """
 
 from __future__ import annotations
@@ -75,9 +77,7 @@ class RecordLog:
                     f.truncate(text.rfind(b"\n") + 1)
 
     def records(self) -> list[CellRecord]:
-        if not self.path.exists():
-            return []
-        return [CellRecord.from_json(line) for line in self.path.read_text().splitlines() if line]
+        return read_records(self.path)
 
     def append(self, record: CellRecord) -> None:
         with self.path.open("a") as f:
@@ -86,9 +86,34 @@ class RecordLog:
             os.fsync(f.fileno())
 
 
+def read_records(path: Path) -> list[CellRecord]:
+    """The whole records of a log, without changing it (another process may be writing it: a
+    last line without its newline is not read)."""
+    if not path.exists():
+        return []
+    lines = path.read_text().split("\n")[:-1]
+    return [CellRecord.from_json(line) for line in lines if line]
+
+
+def log_name(shard: int = 0, count: int = 1) -> str:
+    """The log of shard `shard` of `count` (`records.jsonl` for a single process)."""
+    return "records.jsonl" if count == 1 else f"records-shard-{shard}-of-{count}.jsonl"
+
+
+def folder_records(folder: str | Path) -> list[CellRecord]:
+    """Every record of every log in `folder` (by file name), the first of a cell where two
+    logs hold it."""
+    records: dict[str, CellRecord] = {}
+    for path in sorted(Path(folder).glob("records*.jsonl")):
+        for record in read_records(path):
+            records.setdefault(record.cell, record)
+    return list(records.values())
+
+
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """`write(file)` into a temporary file beside `path`, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    """`write(file)` into a temporary file beside `path` (named for this process, so processes
+    writing the same file never share one), then rename it over `path`."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temporary.open("wb") as f:
         write(f)
         f.flush()

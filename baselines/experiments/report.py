@@ -7,18 +7,20 @@ intervals over seeds; `recall_density.png` (where in its past each model looks);
 returns). Signs follow `popgym_arcade_twins.harness`. Each game's version
 (`CellRecord.game_version`) goes into the CSV's `game_version` column and a line under the
 Markdown table ("Game versions: CartPoleEasy v1"); records of one id with two versions are
-refused, never averaged.
+refused, never averaged. Every file is written atomically, so processes finishing shards of
+one sweep at once never mix their reports.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from baselines.experiments.records import CellRecord
+from baselines.experiments.records import CellRecord, folder_records, write_atomically
 from popgym_arcade_twins.harness import GapBias, gap_and_bias
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
@@ -51,18 +53,18 @@ def write_csv(
 ) -> None:
     """One line per row; the last column, `game_version`, is 1 for ids missing from `versions`."""
     versions = versions or {}
-    with Path(path).open("w", newline="") as f:
-        writer = csv.writer(f)
-        names = ("J_mdp", "J_pomdp", "gap", "bias")
-        writer.writerow(
-            ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
-            + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
-            + ["game_version"]
-        )
-        for row in rows:
-            numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
-            version = versions.get(row.env_id, 1)
-            writer.writerow([row.env_id, row.memory, *row.seeds, *numbers, version])
+    text = io.StringIO()
+    writer = csv.writer(text)
+    names = ("J_mdp", "J_pomdp", "gap", "bias")
+    writer.writerow(
+        ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
+        + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
+        + ["game_version"]
+    )
+    for row in rows:
+        numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
+        writer.writerow([row.env_id, row.memory, *row.seeds, *numbers, versions.get(row.env_id, 1)])
+    write_atomically(Path(path), lambda f: f.write(text.getvalue().encode()))
 
 
 def markdown(
@@ -105,5 +107,14 @@ def write_report(
     out_dir = Path(out_dir)
     rows, versions = table(records, baseline), game_versions(records)
     write_csv(rows, out_dir / "table.csv", versions)
-    (out_dir / "table.md").write_text(markdown(rows, versions=versions))
+    text = markdown(rows, versions=versions).encode()
+    write_atomically(out_dir / "table.md", lambda f: f.write(text))
     plots.write_figures(records, rows, out_dir)
+
+
+def write_folder_report(out_dir: str | Path, baseline: str = "none") -> list[CellRecord]:
+    """`write_report` of every record in every log of `out_dir` (all shards, and cells of
+    earlier, larger grids: a smaller grid's rerun never drops their rows); returns them."""
+    records = folder_records(out_dir)
+    write_report(records, out_dir, baseline)
+    return records

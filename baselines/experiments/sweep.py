@@ -1,11 +1,13 @@
 """The baseline sweep: games x {MDP, POMDP, MDP without memory} x memory models x seeds.
 
-Each cell (one game, variant and memory model) is one jitted program over its seeds: train, then
-evaluate the final greedy policy for `eval_episodes` episodes (J is an evaluation return, not a
-training one), then diagnose it on a paired rollout (recall density; saliency on one
-trajectory). The seed axis is vmapped and sharded over every device JAX sees, across hosts too
-when `jax.distributed` is initialized. Finished cells are appended to `records.jsonl` one line
-each, atomically, so a rerun skips them; `report` turns the records into the table and plots.
+Each cell (one game, variant and memory model) runs jitted over its seeds: train (in chunks of
+updates, a progress bar advancing between them), then evaluate the final greedy policy for
+`eval_episodes` episodes (J is an evaluation return, not a training one), then diagnose it on a
+paired rollout (recall density; saliency on one trajectory). The seed axis is vmapped and sharded
+over every device JAX sees, across hosts too when `jax.distributed` is initialized. Independent
+processes can split the cells (`Shard`: cell i to process i mod N). Finished cells are appended
+to the process's log (`records.jsonl`, or one per shard) one line each, atomically, so a rerun
+skips them; `report` turns every log of the folder into the table and plots.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import dataclasses
 import hashlib
 import json
 import math
+import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,8 +33,16 @@ from tqdm import tqdm
 from baselines.agents.config import AgentConfig, PQNConfig
 from baselines.agents.networks import as_policy
 from baselines.agents.registry import make_trainer
+from baselines.experiments import interrupt
 from baselines.experiments.provenance import provenance
-from baselines.experiments.records import SALIENCY_TIMES, CellRecord, RecordLog, write_atomically
+from baselines.experiments.records import (
+    SALIENCY_TIMES,
+    CellRecord,
+    RecordLog,
+    folder_records,
+    log_name,
+    write_atomically,
+)
 from popgym_arcade_twins import diagnostics, harness, tasks
 
 GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a cell computes
@@ -120,20 +132,33 @@ class Cell:
         return self.name.replace("/", "__").replace(":", "-")
 
 
-def cell_program(cell: Cell, config: SweepConfig):
-    """`run(seed int32) -> outputs`: train, evaluate and diagnose one seed of `cell` (vmap it)."""
+class CellProgram(NamedTuple):
+    """One seed of a cell, in three vmappable parts: `init(seed) -> state`, `update(state) ->
+    (state, metrics)` (one training update; `num_updates` of them train), and
+    `finish(seed, params) -> outputs` (evaluate and diagnose the trained parameters)."""
+
+    init: Callable[[jax.Array], Any]
+    update: Callable[[Any], tuple[Any, dict]]
+    finish: Callable[[jax.Array, Any], dict[str, Any]]
+    num_updates: int
+
+
+def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
+    """Train, evaluate and diagnose one seed of `cell` (each key as `trainer.train` would)."""
     partial_obs = cell.variant == "POMDP"
     mdp, env_params = tasks.make(cell.env_id, False, config.obs_size)
     pomdp, _ = tasks.make(cell.env_id, True, config.obs_size)
     env = pomdp if partial_obs else mdp
-    trainer = make_trainer(config.train_config(cell.memory), env, env_params)
+    train_config = config.train_config(cell.memory)
+    trainer = make_trainer(train_config, env, env_params)
     policy = as_policy(trainer.network)
     horizon = min(config.diag_steps, int(env_params.max_steps_in_episode))
 
-    def run(seed: jax.Array) -> dict[str, Any]:
-        key_train, key_eval, key_diag = jax.random.split(jax.random.key(seed), 3)
-        state, metrics = trainer.train(key_train)
-        params = state.params
+    def init(seed: jax.Array) -> Any:
+        return trainer.init(jax.random.split(jax.random.key(seed), 3)[0])
+
+    def finish(seed: jax.Array, params: Any) -> dict[str, Any]:
+        _, key_eval, key_diag = jax.random.split(jax.random.key(seed), 3)
         returns = harness.evaluate(env, env_params, policy, params, key_eval, config.eval_episodes)
         rollout = harness.paired_rollout(
             mdp, pomdp, env_params, policy, params, key_diag, config.diag_trajectories,
@@ -148,7 +173,6 @@ def cell_program(cell: Cell, config: SweepConfig):
         saliency = diagnostics.saliency_of(gradients[0])
         picks = jnp.ceil(jnp.asarray(SALIENCY_TIMES) * lengths[0]).astype(jnp.int32) - 1
         return {
-            "train": metrics,
             "eval_return": returns,
             "recall_density": density,
             "saliency": saliency[picks],
@@ -157,7 +181,7 @@ def cell_program(cell: Cell, config: SweepConfig):
             "saliency_length": lengths[0],
         }
 
-    return run
+    return CellProgram(init, trainer.update, finish, train_config.num_updates)
 
 
 def seed_mesh() -> Mesh:
@@ -172,21 +196,68 @@ def pad_seeds(seeds: tuple[int, ...], multiple: int) -> tuple[int, ...]:
     return (*seeds, *range(max(seeds) + 1, max(seeds) + 1 + extra))
 
 
-def run_cell(cell: Cell, config: SweepConfig, mesh: Mesh) -> dict[str, np.ndarray]:
-    """Outputs of every seed of `cell` (leaves [seeds, ...]) as host arrays on every process."""
+def run_cell(
+    cell: Cell,
+    config: SweepConfig,
+    mesh: Mesh,
+    chunk_updates: int = 10,
+    bar: tqdm | None = None,
+) -> dict[str, Any]:
+    """Outputs of every seed of `cell` (leaves [seeds, ...]) as host arrays on every process.
+
+    Training runs in jitted chunks of equal length, the largest divisor of the update count up to
+    `chunk_updates` (the same numbers as one scan over them all); between chunks `bar` advances
+    and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then left
+    unrecorded)."""
+    program = cell_program(cell, config)
     seeds = pad_seeds(config.seeds, mesh.size)
     sharding = NamedSharding(mesh, PartitionSpec("seed"))
+    per_update = NamedSharding(mesh, PartitionSpec(None, "seed"))
     seeds_global = np.asarray(seeds, np.int32)
     inputs = jax.make_array_from_callback(seeds_global.shape, sharding, seeds_global.__getitem__)
-    program = jax.jit(
-        jax.vmap(cell_program(cell, config)), in_shardings=sharding, out_shardings=sharding
-    )
     options = {"xla_backend_optimization_level": 0} if config.quick_compile else None
-    outputs = program.lower(inputs).compile(options)(inputs)
+
+    def compiled(function, *args, out_shardings=sharding):
+        jitted = jax.jit(function, in_shardings=sharding, out_shardings=out_shardings)
+        return jitted.lower(*args).compile(options)
+
+    def chunk(length: int):
+        def scan(state):
+            return jax.lax.scan(lambda s, _: jax.vmap(program.update)(s), state, None, length)
+
+        return compiled(scan, state, out_shardings=(sharding, per_update))
+
+    state = compiled(jax.vmap(program.init), inputs)(inputs)
+    length = max(d for d in range(1, chunk_updates + 1) if program.num_updates % d == 0)
+    train_chunk, metrics, done = chunk(length), [], 0  # one length: one compile
+    while done < program.num_updates:
+        state, chunk_metrics = train_chunk(state)
+        metrics.append(_host(chunk_metrics))
+        done += length
+        if bar is not None:
+            bar.update(length)
+        if done < program.num_updates:
+            _check_stop()
+    outputs = _host(compiled(jax.vmap(program.finish), inputs, state.params)(inputs, state.params))
+    outputs["train"] = {k: np.concatenate([m[k] for m in metrics]).T for k in metrics[0]}
+    return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
+
+
+def _host(outputs: Any) -> Any:
+    """Global arrays as host numpy arrays on every process."""
     if jax.process_count() > 1:
         outputs = multihost_utils.process_allgather(outputs, tiled=True)
-    outputs = jax.tree.map(np.asarray, jax.device_get(outputs))
-    return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
+    return jax.tree.map(np.asarray, jax.device_get(outputs))
+
+
+def _check_stop() -> None:
+    """Raise `interrupt.Interrupted` if any process noted SIGINT or SIGTERM (the processes agree,
+    so all stop at the same point)."""
+    signum = interrupt.stop_requested() or 0
+    if jax.process_count() > 1:
+        signum = int(np.max(multihost_utils.process_allgather(np.int32(signum))))
+    if signum:
+        raise interrupt.Interrupted(signum, "a rerun skips the cells recorded")
 
 
 def make_record(
@@ -223,24 +294,67 @@ def make_record(
     )
 
 
-def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -> list[CellRecord]:
-    """Run every unfinished cell of `config` into `out_dir`; returns this sweep's records.
+@dataclass(frozen=True)
+class Shard:
+    """Process `index` of `count` independent ones: it runs cell i of the grid when
+    i mod count == index, and appends its records to its own log (`records.log_name`)."""
 
-    Every process runs every cell (the seed axis spans all their devices); process 0 alone
-    decides which cells are left, and writes.
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self):
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"a shard I/N needs 0 <= I < N, got {self.index}/{self.count}")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """`"I/N"`, e.g. `"0/2"`."""
+        index, _, count = text.partition("/")
+        if not (index.isdigit() and count.isdigit()):
+            raise ValueError(f"a shard is I/N (e.g. 0/2), got {text!r}")
+        return cls(int(index), int(count))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Shard:
+        """This task's shard in a SLURM job array (`SLURM_ARRAY_TASK_ID` less
+        `SLURM_ARRAY_TASK_MIN`, of `SLURM_ARRAY_TASK_COUNT`), else the single shard 0/1."""
+        if "SLURM_ARRAY_TASK_ID" not in environ:
+            return cls()
+        first = int(environ.get("SLURM_ARRAY_TASK_MIN", "0"))
+        index = int(environ["SLURM_ARRAY_TASK_ID"]) - first
+        return cls(index, int(environ["SLURM_ARRAY_TASK_COUNT"]))
+
+    def cells(self, cells: list[Cell]) -> list[Cell]:
+        return cells[self.index :: self.count]
+
+
+def run_sweep(
+    config: SweepConfig,
+    out_dir: str | Path,
+    progress: bool = True,
+    shard: Shard = Shard(),
+    chunk_updates: int = 10,
+) -> list[CellRecord]:
+    """Run every unfinished cell of `shard`'s part of `config` into `out_dir`; returns the
+    records of that part. Says on stderr where it writes, what it skips and what it wrote.
+
+    A cell recorded in any log of the folder is skipped. Within `jax.distributed`, every process
+    runs every cell (the seed axis spans all their devices); process 0 alone decides which cells
+    are left, and writes. A SIGINT or SIGTERM noted by `interrupt` stops the sweep between
+    chunks of updates with `interrupt.Interrupted`; recorded cells are kept.
     """
     out_dir = Path(out_dir)
     writes = jax.process_index() == 0
-    log = RecordLog(out_dir / "records.jsonl") if writes else None
+    log = RecordLog(out_dir / log_name(shard.index, shard.count)) if writes else None
     done = {}
-    for record in log.records() if log else []:
+    for record in folder_records(out_dir) if writes else []:
         if record.fingerprint != config.fingerprint():
             raise ValueError(
                 f"{out_dir} holds a sweep with other settings (cell {record.cell}); use "
                 "another output folder, or the same settings (the grid may change)"
             )
         done[record.cell] = record
-    cells = config.cells()
+    cells = shard.cells(config.cells())
     for cell in cells:
         if cell.name in done and done[cell.name].game_version != tasks.game_version(cell.env_id):
             raise ValueError(
@@ -251,24 +365,37 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, progress: bool = True) -
     is_left = np.asarray([cell.name not in done for cell in cells])
     if jax.process_count() > 1:
         is_left = np.asarray(multihost_utils.broadcast_one_to_all(is_left))
+    left = int(is_left.sum())
+    say = _say if writes else lambda message: None
+    say(
+        f"sweep: writing to {log.path if log else out_dir}: {len(cells)} cells"
+        + (f" (shard {shard.index}/{shard.count})" if shard.count > 1 else "")
+        + f", {len(cells) - left} already recorded (skipped), {left} to run"
+    )
     mesh, made_by = seed_mesh(), provenance()
-    bar = tqdm(cells, desc="cells", unit="cell", disable=not (progress and writes))
-    for cell, left in zip(cells, is_left, strict=True):
-        bar.set_postfix_str(cell.name)
-        if left:
+    todo = [cell for cell, cell_left in zip(cells, is_left, strict=True) if cell_left]
+    for number, cell in enumerate(todo, 1):
+        updates = config.train_config(cell.memory).num_updates
+        desc = f"cell {number}/{left} {cell.name}"
+        with tqdm(
+            total=updates, desc=desc, unit="update", disable=not (progress and writes)
+        ) as bar:
             start = time.perf_counter()
-            outputs = run_cell(cell, config, mesh)
-            if writes:
-                wall_s = time.perf_counter() - start
-                record = make_record(cell, config, outputs, wall_s, made_by)
-                (out_dir / "cells").mkdir(exist_ok=True)
-                arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
-                arrays["length"] = outputs["saliency_length"]
-                write_atomically(
-                    out_dir / record.saliency_file, lambda f, a=arrays: np.savez(f, **a)
-                )
-                log.append(record)
-                done[cell.name] = record
-        bar.update()
-    bar.close()
+            outputs = run_cell(cell, config, mesh, chunk_updates, bar)
+        if writes:
+            wall_s = time.perf_counter() - start
+            record = make_record(cell, config, outputs, wall_s, made_by)
+            (out_dir / "cells").mkdir(exist_ok=True)
+            arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
+            arrays["length"] = outputs["saliency_length"]
+            write_atomically(out_dir / record.saliency_file, lambda f, a=arrays: np.savez(f, **a))
+            log.append(record)
+            done[cell.name] = record
+        if number < left:
+            _check_stop()
+    say(f"sweep: {left} cells recorded in {log.path if log else out_dir}")
     return [done[cell.name] for cell in cells if cell.name in done]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,15 +1,18 @@
 """A saved run loads back to the same config and parameters, usable by the network, and names
-its game's version."""
+its game's version; a runner state of every algorithm loads back to the same state."""
 
 import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from baselines.agents.config import PPOConfig
+from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
 from baselines.agents.networks import Agent
+from baselines.agents.registry import make_trainer
 from baselines.experiments import checkpoint
+from popgym_arcade_twins import tasks
 
 
 def test_save_then_load_roundtrip(tmp_path):
@@ -37,3 +40,33 @@ def test_a_checkpoint_records_the_game_version_and_old_ones_read_as_1(tmp_path):
     del old["game_version"]
     (tmp_path / "config.json").write_text(json.dumps(old))
     assert checkpoint.load(tmp_path)[0]["game_version"] == 1
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PQNConfig(hidden_size=8, num_envs=4, rollout_steps=4, total_steps=64),
+        PPOConfig(memory="gru", hidden_size=8, num_envs=4, rollout_steps=4, total_steps=64),
+        StreamQConfig(hidden_size=8, steps_per_update=4, total_steps=64),
+    ],
+    ids=lambda config: config.algorithm,
+)
+def test_a_runner_state_saves_and_restores_exactly(tmp_path, config):
+    """Every algorithm's whole runner state (PRNG keys included) round-trips through
+    `state.npz`, restored from its abstract shape alone; a state of another run is refused."""
+    env, params = tasks.make("probe:one_bit", False, 32)
+    init = jax.vmap(make_trainer(config, env, params).init)
+    keys = jax.vmap(jax.random.key)(jnp.arange(2))
+    state = jax.jit(init)(keys)
+    checkpoint.save_state(tmp_path, state, updates=3)
+    restored, updates = checkpoint.load_state(tmp_path, jax.eval_shape(init, keys))
+    assert updates == 3 == checkpoint.saved_updates(tmp_path)
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
+        assert a.dtype == b.dtype
+        if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            a, b = jax.random.key_data(a), jax.random.key_data(b)
+        np.testing.assert_array_equal(a, b)
+    other = jax.eval_shape(init, jax.vmap(jax.random.key)(jnp.arange(3)))  # 3 seeds, not 2
+    with pytest.raises(ValueError, match="does not hold a state of this run"):
+        checkpoint.load_state(tmp_path, other)

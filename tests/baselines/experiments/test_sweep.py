@@ -1,8 +1,11 @@
-"""The sweep: resumable after a kill, the same records on 1 or 4 devices, clear config errors."""
+"""The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records on 1
+or 4 devices and from 1 or 2 processes (shards), a report of every record in the folder, clear
+config errors."""
 
 import dataclasses
 import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,25 +15,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.experiments.records import CellRecord, RecordLog
-from baselines.experiments.sweep import TINY, SweepConfig, run_sweep
+from baselines.experiments.records import CellRecord, RecordLog, folder_records
+from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
 from tests.baselines.experiments.record_utils import hand_made_record
 
 ROOT = Path(__file__).resolve().parents[3]
 CELLS = [cell.name for cell in TINY.cells()]
 
 
-def sweep_process(out: Path, devices: int = 1) -> subprocess.Popen:
+def sweep_process(out: Path, devices: int = 1, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
     env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     command = [sys.executable, "scripts/sweep.py", "--tiny", "--no-progress", "--out", str(out)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*command, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
 
 
-def finished(process: subprocess.Popen) -> str:
-    stdout, _ = process.communicate(timeout=600)
-    assert process.returncode == 0
-    return stdout
+def finished(process: subprocess.Popen) -> tuple[str, str]:
+    """(stdout, stderr) of a sweep that ended well."""
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    return stdout, stderr
+
+
+def signalled_at_start(process: subprocess.Popen, signum: int) -> str:
+    """Send `signum` once the sweep says where it writes (its first cell then starts); the
+    sweep's stderr. It must stop after that cell with exit code 128 + signum, not crash."""
+    lines = []
+    while not (lines and "sweep: writing to" in lines[-1]):
+        lines.append(process.stderr.readline())
+        assert lines[-1], "the sweep ended before it said where it writes"
+    process.send_signal(signum)
+    _, rest = process.communicate(timeout=600)
+    stderr = "".join(lines) + rest
+    assert process.returncode == 128 + signum, stderr
+    return stderr
 
 
 def records(out: Path) -> list[CellRecord]:
@@ -77,8 +98,58 @@ def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     assert "| probe:one_bit | lru |" in (out / "table.md").read_text()
     # A third run finds nothing left to do and changes no record.
     before = (out / "records.jsonl").read_text()
-    finished(sweep_process(out))
+    _, stderr = finished(sweep_process(out))
     assert (out / "records.jsonl").read_text() == before
+    assert f"writing to {out / 'records.jsonl'}: 3 cells, 3 already recorded (skipped)" in stderr
+
+
+def test_sigint_and_sigterm_stop_a_sweep_between_cells_and_a_rerun_continues(tmp_path):
+    stderr = signalled_at_start(sweep_process(tmp_path), signal.SIGINT)
+    assert "stopped by SIGINT" in stderr
+    assert len(records(tmp_path)) == 1
+    stderr = signalled_at_start(sweep_process(tmp_path), signal.SIGTERM)
+    assert "1 already recorded (skipped), 2 to run" in stderr and "stopped by SIGTERM" in stderr
+    assert len(records(tmp_path)) == 2
+    _, stderr = finished(sweep_process(tmp_path))
+    assert "2 already recorded (skipped), 1 to run" in stderr
+    assert sorted(r.cell for r in records(tmp_path)) == sorted(CELLS)
+
+
+def test_two_shards_give_the_records_of_one_process(killed_and_rerun, tmp_path):
+    shards = [sweep_process(tmp_path, 1, "--shard", f"{i}/2") for i in range(2)]
+    for process in shards:
+        finished(process)
+    for i in range(2):
+        shard = RecordLog(tmp_path / f"records-shard-{i}-of-2.jsonl").records()
+        assert [r.cell for r in shard] == CELLS[i::2]
+    one = {r.cell: r for r in records(killed_and_rerun)}
+    two = {r.cell: r for r in folder_records(tmp_path)}
+    assert one.keys() == two.keys()
+    for cell, record in one.items():
+        assert dataclasses.replace(record, wall_s=0) == dataclasses.replace(two[cell], wall_s=0)
+    table = (tmp_path / "table.md").read_text()
+    assert "| probe:one_bit | lru |" in table and "| probe:one_bit | none |" in table
+
+
+def test_the_report_covers_every_record_of_the_folder(killed_and_rerun, tmp_path):
+    """Records of a larger grid (here a made-up game) keep their rows when a smaller grid's
+    sweep reruns in the folder."""
+    shutil.copytree(killed_and_rerun, tmp_path, dirs_exist_ok=True)
+    file = records(killed_and_rerun)[0].saliency_file
+    log = RecordLog(tmp_path / "records.jsonl")
+    for record in records_of_tiny():
+        log.append(
+            dataclasses.replace(
+                record, env_id="probe:extra", cell="probe:extra" + record.cell[13:],
+                saliency_file=file,
+            )
+        )  # fmt: skip
+    stdout, stderr = finished(sweep_process(tmp_path))
+    assert "3 already recorded (skipped), 0 to run" in stderr
+    assert "report of all 6 records" in stderr
+    table = (tmp_path / "table.md").read_text()
+    assert stdout.startswith(table)
+    assert "| probe:extra | lru |" in table and "| probe:one_bit | lru |" in table
 
 
 def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
@@ -133,3 +204,14 @@ def test_a_record_reads_back_equal_to_the_one_written(tmp_path):
 def test_bad_sweep_settings_are_named(changes, message):
     with pytest.raises((ValueError, KeyError), match=message):  # KeyError: the model table's
         SweepConfig(**changes)
+
+
+def test_a_shard_comes_from_its_flag_or_a_slurm_job_array():
+    assert Shard.parse("1/3") == Shard(1, 3)
+    array = {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "4", "SLURM_ARRAY_TASK_COUNT": "2"}
+    assert Shard.from_environment(array) == Shard(1, 2)
+    assert Shard.from_environment({}) == Shard(0, 1)
+    assert Shard(1, 2).cells(TINY.cells()) == TINY.cells()[1::2]
+    for text in ("2/2", "1", "a/b", "-1/2"):
+        with pytest.raises(ValueError, match="I/N"):
+            Shard.parse(text)

@@ -1,10 +1,12 @@
 """scripts/train.py: each algorithm runs from the command line, and a setting an algorithm does
-not have is refused before any work."""
+not have, or a folder holding another run, is refused before any work."""
 
 import json
 
 import pytest
 
+from baselines.agents.config import PQNConfig
+from baselines.experiments import checkpoint
 from scripts import train
 
 
@@ -35,3 +37,13 @@ def test_settings_an_algorithm_lacks_are_refused(monkeypatch, capsys, args, mess
         run_train(monkeypatch, *args)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_folder_of_another_run_is_refused_in_one_line(monkeypatch, tmp_path):
+    meta = {"env_id": "CartPoleEasy", "partial_obs": False, "obs_size": 64, "seeds": [0]}
+    checkpoint.write_config(tmp_path, PQNConfig(), **meta)
+    with pytest.raises(SystemExit) as exit_info:
+        run_train(monkeypatch, "--out", str(tmp_path), "--steps", "1e4")
+    message = str(exit_info.value.code)
+    assert message.startswith("train.py: error: ") and "\n" not in message
+    assert "holds a run with other settings (env_id, config.total_steps differ)" in message
