@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from baselines.experiments.records import SALIENCY_TIMES, CellRecord, write_atomically
+from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
 from popgym_arcade_twins.harness import Estimate, GapBias
 
 
@@ -71,7 +72,15 @@ def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
                 density = np.nanmean(np.asarray(r.recall_density, float), axis=0)
                 edges = np.linspace(0, 1, len(density) + 1)
                 ax.stairs(density, edges, label=r.memory)
-        ax.axhline(1, color="grey", linewidth=0.6, linestyle=":")
+        ax.axhline(1, color="grey", linewidth=0.6, linestyle=":", label="uniform over the past")
+        ax.axvline(SMEARING_CUTOFF, color="black", linewidth=0.8, linestyle="--")
+        ax.text(
+            SMEARING_CUTOFF, ax.get_ylim()[1], f" t/n = {SMEARING_CUTOFF}", va="top", fontsize=7
+        )
+        ax.annotate(  # a Markov-optimal policy recalls only the last frame
+            "MDP-optimal: all at 1", (1, 0), xytext=(0.55, 0.9), textcoords="axes fraction",
+            fontsize=7, arrowprops={"arrowstyle": "->", "linewidth": 0.6},
+        )  # fmt: skip
         ax.set_title(f"{env_id} (POMDP)")
         ax.set_xlabel("normalized time t / n of the frame")
         ax.set_ylabel("recall density")

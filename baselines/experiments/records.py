@@ -45,6 +45,12 @@ class CellRecord:
     settings: dict[str, Any]  # the sweep's settings (`SweepConfig.settings`)
     provenance: dict[str, Any]  # the code, packages and devices that made it (`provenance`)
     game_version: int = 1
+    # Per seed, nan where the diagnosed policy's gradient vanished: recall mass below
+    # t/n = 0.66 (`diagnostics.early_mass`), and (relative score change, changed-action rate)
+    # after one noise frame and after a shuffled prefix (`sweep.ood_effects`).
+    value_smearing: tuple[float | None, ...] = ()
+    ood_noise: tuple[tuple[float, float], ...] = ()
+    ood_shuffle: tuple[tuple[float, float], ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from baselines.experiments.records import CellRecord, folder_records, write_atomically
-from popgym_arcade_twins.harness import GapBias, gap_and_bias
+from popgym_arcade_twins.aggregate import aggregate
+from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
+from popgym_arcade_twins.harness import Estimate, GapBias, bootstrap_difference, gap_and_bias
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
 
@@ -67,6 +69,12 @@ def write_csv(
     write_atomically(Path(path), lambda f: f.write(text.getvalue().encode()))
 
 
+def _cell(estimate: Estimate) -> str:
+    if np.isnan(estimate.value):
+        return ""
+    return f"{estimate.value:+.2f} [{estimate.low:+.2f}, {estimate.high:+.2f}]"
+
+
 def markdown(
     rows: Sequence[GapBias],
     confidence: float = 0.95,
@@ -76,17 +84,12 @@ def markdown(
     `versions` (env id -> game version), a line under the note lists each game's version."""
     versions = versions or {}
 
-    def cell(estimate):
-        if np.isnan(estimate.value):
-            return ""
-        return f"{estimate.value:+.2f} [{estimate.low:+.2f}, {estimate.high:+.2f}]"
-
     lines = [
         f"| game | memory f | {' | '.join(COLUMNS)} | seeds |",
         "|---|---|" + "---|" * (len(COLUMNS) + 1),
     ]
     for row in rows:
-        fields = " | ".join(cell(e) for e in _fields(row))
+        fields = " | ".join(_cell(e) for e in _fields(row))
         lines.append(f"| {row.env_id} | {row.memory} | {fields} | {max(row.seeds)} |")
     note = (
         f"Mean evaluation return J and {confidence:.0%} bootstrap intervals over seeds; "
@@ -95,6 +98,57 @@ def markdown(
     games = list(dict.fromkeys(row.env_id for row in rows if row.env_id in versions))
     if games:
         note += "\n\nGame versions: " + ", ".join(f"{g} v{versions[g]}" for g in games) + "."
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def aggregate_markdown(records: Sequence[CellRecord], baseline: str = "none") -> str:
+    """Per memory model, the IQM and mean over games of J, gap and bias (`aggregate`)."""
+    returns = {(r.env_id, r.memory, r.variant): r.eval_return for r in records}
+    lines = [
+        "| memory f | over games | " + " | ".join(COLUMNS) + " | games |",
+        "|---|---|" + "---|" * (len(COLUMNS) + 1),
+    ]
+    for row in aggregate(returns, baseline=baseline):
+        fields = " | ".join(_cell(e) for e in (row.mdp, row.pomdp, row.gap, row.bias))
+        lines.append(f"| {row.memory} | {row.statistic} | {fields} | {len(row.games[0])} |")
+    note = (
+        "IQM: interquartile mean over games of each game's statistic; intervals: stratified "
+        "bootstrap (seeds resampled within each game)."
+    )
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+DIAGNOSTICS = (  # column name, what it reads from a record (per seed)
+    ("value smearing", lambda r: r.value_smearing),
+    ("noise: score change", lambda r: [x[0] for x in r.ood_noise]),
+    ("noise: action flips", lambda r: [x[1] for x in r.ood_noise]),
+    ("shuffle: score change", lambda r: [x[0] for x in r.ood_shuffle]),
+    ("shuffle: action flips", lambda r: [x[1] for x in r.ood_shuffle]),
+)
+
+
+def diagnostics_markdown(records: Sequence[CellRecord], confidence: float = 0.95) -> str:
+    """Per cell, the memory diagnostics' means over seeds with bootstrap intervals."""
+    rng = np.random.default_rng(0)
+    names = [name for name, _ in DIAGNOSTICS]
+    lines = [
+        "| game | memory f | variant | " + " | ".join(names) + " |",
+        "|---|---|---|" + "---|" * len(names),
+    ]
+    for r in records:
+        estimates = []
+        for _, read in DIAGNOSTICS:
+            values = [x for x in read(r) if x is not None and not np.isnan(x)]
+            estimates.append(bootstrap_difference(values, rng=rng, confidence=confidence))
+        fields = " | ".join(_cell(e) for e in estimates)
+        lines.append(f"| {r.env_id} | {r.memory} | {r.variant} | {fields} |")
+    note = (
+        "Value smearing: the share of the last step's recall (gradient of its greedy score) on "
+        f"frames at t/n < {SMEARING_CUTOFF}; a policy that needs only the current frame, as an "
+        "optimal one on an MDP does, gives 0. Noise / shuffle: one noise frame in the middle of "
+        "an episode, or its frames before the middle shuffled; then, over the following steps, "
+        "the mean relative change of the scores and the share of greedy actions that change."
+    )
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
@@ -107,7 +161,12 @@ def write_report(
     out_dir = Path(out_dir)
     rows, versions = table(records, baseline), game_versions(records)
     write_csv(rows, out_dir / "table.csv", versions)
-    text = markdown(rows, versions=versions).encode()
+    sections = (
+        markdown(rows, versions=versions),
+        "## Across games\n\n" + aggregate_markdown(records, baseline),
+        "## Memory diagnostics\n\n" + diagnostics_markdown(records),
+    )
+    text = "\n".join(sections).encode()
     write_atomically(out_dir / "table.md", lambda f: f.write(text))
     plots.write_figures(records, rows, out_dir)
 

@@ -66,6 +66,7 @@ class SweepConfig:
     diag_trajectories: int = 4
     diag_steps: int = 128  # longest diagnosed trajectory
     density_bins: int = 10
+    ood_steps: int = 8  # steps after a perturbation over which its effect is averaged
     quick_compile: bool = False  # compile without LLVM optimisation: for runs of seconds
 
     def __post_init__(self):
@@ -170,11 +171,15 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
             policy, params, seen, start, lengths
         )  # once, for both the recall density and trajectory 0's saliency
         density = diagnostics.density_of(gradients, lengths, config.density_bins)
+        smearing = jnp.nanmean(diagnostics.early_mass(gradients, lengths))
         saliency = diagnostics.saliency_of(gradients[0])
+        ood = ood_effects(policy, params, seen, start, lengths, key_diag, config.ood_steps)
         picks = jnp.ceil(jnp.asarray(SALIENCY_TIMES) * lengths[0]).astype(jnp.int32) - 1
         return {
             "eval_return": returns,
             "recall_density": density,
+            "value_smearing": smearing,
+            **ood,
             "saliency": saliency[picks],
             "mdp_frames": rollout.mdp_obs[picks, 0],
             "pomdp_frames": rollout.pomdp_obs[picks, 0],
@@ -182,6 +187,25 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
         }
 
     return CellProgram(init, trainer.update, finish, train_config.num_updates)
+
+
+def ood_effects(policy, params, seen, start, lengths, key, num_steps: int) -> dict[str, Any]:
+    """Mean over trajectories of `diagnostics.ood_summary` (relative score change, changed-action
+    rate) over the `num_steps` steps that follow one noise frame in the middle of each first
+    episode ("ood_noise") or a shuffle of the frames before the middle ("ood_shuffle")."""
+    middle = lengths // 2
+    keys = jax.random.split(jax.random.fold_in(key, 1), lengths.shape[0])
+    noisy = jax.vmap(diagnostics.inject_noise)(keys, seen, middle)
+    shuffled = jax.vmap(diagnostics.shuffle_prefix)(keys, seen, middle)
+    summary = jax.vmap(diagnostics.ood_summary, (None, None, 0, 0, 0, 0, None, 0))
+    effects = {}
+    for name, perturbed, first in (
+        ("ood_noise", noisy, middle + 1),  # the steps after the noise frame
+        ("ood_shuffle", shuffled, middle),  # the steps after the shuffled prefix
+    ):
+        change, flips = summary(policy, params, seen, start, perturbed, first, num_steps, lengths)
+        effects[name] = jnp.stack([jnp.mean(change), jnp.mean(flips)])
+    return effects
 
 
 def seed_mesh() -> Mesh:
@@ -286,6 +310,9 @@ def make_record(
         train_env_steps=tuple((updates * train_config.steps_per_update).tolist()),
         train_return=tuple(listed(curve) for curve in outputs["train"]["episode_return"]),
         recall_density=rows(outputs["recall_density"]),
+        value_smearing=listed(outputs["value_smearing"]),
+        ood_noise=rows(outputs["ood_noise"]),
+        ood_shuffle=rows(outputs["ood_shuffle"]),
         saliency_file=f"cells/{cell.file_stem}.npz",
         wall_s=round(wall_s, 2),
         settings=config.settings(),

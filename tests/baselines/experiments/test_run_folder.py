@@ -19,7 +19,7 @@ from baselines.experiments import checkpoint
 from baselines.experiments.experiment import run
 
 ROOT = Path(__file__).resolve().parents[3]
-SETTINGS = {"num_envs": 4, "rollout_steps": 4, "hidden_size": 8}
+SETTINGS = {"num_envs": 4, "rollout_steps": 4, "hidden_size": 8, "num_minibatches": 2}
 STEPS = 300 * 16  # 300 updates of 4 envs x 4 steps
 CONFIG = PQNConfig(total_steps=STEPS, **SETTINGS)
 RUN = {"env_id": "probe:one_bit", "partial_obs": False, "config": CONFIG, "obs_size": 32}
