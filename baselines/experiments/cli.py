@@ -80,7 +80,7 @@ def add_options(
     templates: Sequence[Any],
     label: Callable[[Any], str] = lambda template: _type(template).__name__,
     skip: Collection[str] = (),
-    aliases: Mapping[str, str] = {},
+    aliases: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Add one option per field of `templates` (dataclasses, or instances of them whose values
     are the defaults; the union of their fields, by name, but those in `skip`) to a group of
@@ -112,7 +112,7 @@ def add_options(
         comment = next(filter(None, (field_comments(_type(t)).get(name) for t in having)), "")
         group.add_argument(
             _option(name),
-            *([aliases[name]] if name in aliases else []),
+            *([aliases[name]] if aliases and name in aliases else []),
             dest=name,
             help=f"{comment} ({said})" if comment else said,
             **_parse_kwargs(typing.get_type_hints(_type(having[0]))[name]),
