@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import inspect
 import io
 import re
@@ -42,6 +43,7 @@ def positive_integer(text: str) -> int:
     return value
 
 
+@functools.cache
 def field_comments(cls: type) -> dict[str, str]:
     """The trailing `# comment` of each field line in the source of `cls` and its bases."""
     comments: dict[str, str] = {}
