@@ -21,7 +21,8 @@ CELLS = [cell.name for cell in TINY.cells()]
 
 def sweep_process(out: Path, devices: int = 1) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    flags = os.environ.get("XLA_FLAGS", "")  # the session's, with the device count
+    env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={devices}"
     command = [sys.executable, "scripts/sweep.py", "--tiny", "--no-progress", "--out", str(out)]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
 
@@ -76,6 +77,7 @@ def killed_and_rerun(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     out = killed_and_rerun
     assert sorted(r.cell for r in records(out)) == sorted(CELLS)
@@ -88,6 +90,7 @@ def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     assert (out / "records.jsonl").read_text() == before
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
     finished(sweep_process(tmp_path, devices=4))
     one = {r.cell: r for r in records(killed_and_rerun)}
