@@ -6,8 +6,8 @@ run (final return, the return of a uniformly random policy for reference, env st
 and writes the curves (curves.json, and curves.png when matplotlib is installed) to --out.
 
     python scripts/bench_train.py                                  # all 8 runs
-    python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2e6
-    python scripts/bench_train.py --num-envs 512 --steps 1e7       # on a GPU
+    python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
+    python scripts/bench_train.py --num-envs 512 --steps 1.6384e7   # on a GPU
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import jax
 import numpy as np
 
 import popgym_arcade_twins as pat
-from baselines.agents.registry import config_type
+from baselines.agents.config import AgentConfig
+from baselines.agents.registry import ALGORITHMS, config_type
+from baselines.experiments import cli
 from baselines.experiments.experiment import run
-from popgym_arcade_twins import testing
+from popgym_arcade_twins import tasks, testing
 
 DEFAULT_RUNS = [
     f"{algo}:{memory}:{env_id}:{variant}"
@@ -43,27 +45,26 @@ def random_return(env_id: str, obs_size: int, num_envs: int = 64, num_steps: int
     return float(np.mean(testing.completed_returns(episode_return, done)))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--runs", nargs="*", default=DEFAULT_RUNS, help="algorithm:memory:env_id:mdp|pomdp"
     )
-    parser.add_argument("--steps", type=float, default=1e6, help="env steps per seed and run")
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--num-envs", type=int, default=64)
-    parser.add_argument("--obs-size", type=int, default=128)
+    parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="seeds 0..N-1")
+    parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
     parser.add_argument("--out", default="runs/bench-train")
-    args = parser.parse_args()
+    names = cli.add_options(
+        parser, [algorithm.config_type for algorithm in ALGORITHMS.values()],
+        label=lambda cls: cls.algorithm, skip=("memory",), aliases={"total_steps": "--steps"},
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    runs = [run_config(parser, spec, cli.given(args, names), args.obs_size) for spec in args.runs]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curves = {}
-    for spec in args.runs:
-        algorithm, memory, env_id, variant = spec.split(":")
-        config = config_type(algorithm)(
-            memory=memory, num_envs=args.num_envs, total_steps=int(args.steps)
-        )
+    for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True):
         result = run(
             env_id, variant == "pomdp", config, seeds=list(range(args.seeds)),
             obs_size=args.obs_size, progress=False,
@@ -86,6 +87,20 @@ def main() -> None:
         }
     (out / "curves.json").write_text(json.dumps(curves))
     plot(curves, out / "curves.png")
+
+
+def run_config(
+    parser: argparse.ArgumentParser, spec: str, values: dict, obs_size: int
+) -> tuple[AgentConfig, str, str]:
+    """(config, env id, variant) of a run "algorithm:memory:env_id:mdp|pomdp" with the command
+    line's `values`; parser.error if any part is bad."""
+    parts = spec.split(":")
+    if len(parts) != 4 or parts[0] not in ALGORITHMS or parts[3] not in ("mdp", "pomdp"):
+        parser.error(f"--runs: expected algorithm:memory:env_id:mdp|pomdp, got {spec!r}")
+    algorithm, memory, env_id, variant = parts
+    config = cli.agent_config(parser, config_type(algorithm), {"memory": memory, **values})
+    cli.build(parser, lambda: tasks.make(env_id, variant == "pomdp", obs_size))
+    return config, env_id, variant
 
 
 def plot(curves: dict, path: Path) -> None:

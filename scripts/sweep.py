@@ -2,7 +2,7 @@
 
     python scripts/sweep.py                      # the small CPU default, into runs/sweep-default
     python scripts/sweep.py --envs CountRecallEasy NavigatorEasy --memories gru lru mingru \\
-        --seeds 8 --steps 2e6 --obs-size 128 --out runs/sweep-2m
+        --seeds 8 --steps 2.048e6 --obs-size 128 --out runs/sweep-2m
     python scripts/sweep.py --tiny --out /tmp/tiny   # probe-sized, seconds (tests)
 
 Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds. Finished cells are kept
@@ -33,25 +33,25 @@ from pathlib import Path
 import jax
 
 from baselines.agents.registry import ALGORITHMS, config_type
-from baselines.experiments import interrupt
+from baselines.experiments import cli, interrupt
 from baselines.experiments.report import write_folder_report
-from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
+from baselines.experiments.sweep import DEFAULT_AGENT, TINY, Shard, SweepConfig, run_sweep
+
+# The agent options' defaults: the sweep's own PQN, the other algorithms' config defaults.
+AGENT_TEMPLATES = [
+    DEFAULT_AGENT if name == DEFAULT_AGENT.algorithm else algorithm.config_type
+    for name, algorithm in ALGORITHMS.items()
+]
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]:
+    """The command line's settings, and the sweep they ask for (parser.error if it is bad)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tiny", action="store_true", help="probe-sized settings (tests)")
-    parser.add_argument("--envs", nargs="+", help="env ids, or probe:<task>")
-    parser.add_argument("--memories", nargs="+", help="memory models (the baseline is added)")
-    parser.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS))
-    parser.add_argument("--steps", type=float, help="env steps per seed")
-    parser.add_argument("--obs-size", type=int)
-    parser.add_argument("--hidden-size", type=int)
-    parser.add_argument("--num-envs", type=int)
-    parser.add_argument("--eval-episodes", type=int)
+    parser.add_argument("--tiny", action="store_true", help="start from probe-sized settings")
+    parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 2)")
+    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: pqn")
     parser.add_argument("--out", help="output folder (default: runs/sweep-default or -tiny)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
@@ -62,35 +62,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--coordinator-address", default=os.environ.get("JAX_COORDINATOR_ADDRESS"))
     parser.add_argument("--num-processes", type=int, default=_env_int("JAX_NUM_PROCESSES"))
     parser.add_argument("--process-id", type=int, default=_env_int("JAX_PROCESS_ID"))
-    return parser.parse_args()
+    sweep_names = cli.add_options(
+        parser,
+        [SweepConfig()],
+        lambda _: "sweep",
+        skip=("seeds", "agent"),
+        aliases={"env_ids": "--envs"},
+    )
+    agent_names = cli.add_options(
+        parser, AGENT_TEMPLATES, label=lambda t: t.algorithm, skip=("memory",),
+        aliases={"total_steps": "--steps"},
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    base = TINY if args.tiny else SweepConfig()
+    algorithm = args.algorithm or base.agent.algorithm
+    template = base.agent if algorithm == base.agent.algorithm else config_type(algorithm)
+    agent = cli.agent_config(parser, template, cli.given(args, agent_names))
+    changes = cli.given(args, sweep_names)
+    if args.seeds is not None:
+        changes["seeds"] = tuple(range(args.seeds))
+    return args, cli.build(parser, lambda: dataclasses.replace(base, agent=agent, **changes))
 
 
 def _env_int(name: str) -> int | None:
     return int(os.environ[name]) if name in os.environ else None
-
-
-def config_from(args: argparse.Namespace) -> SweepConfig:
-    base = TINY if args.tiny else SweepConfig()
-    agent_changes = {
-        "total_steps": int(args.steps) if args.steps else None,
-        "hidden_size": args.hidden_size,
-        "num_envs": args.num_envs,
-    }
-    agent_changes = {k: v for k, v in agent_changes.items() if v is not None}
-    if args.algorithm and args.algorithm != base.agent.algorithm:
-        agent = config_type(args.algorithm)(**agent_changes)
-    else:
-        agent = base.agent.replace(**agent_changes)
-    changes = {
-        "env_ids": tuple(args.envs) if args.envs else None,
-        "memories": tuple(args.memories) if args.memories else None,
-        "seeds": tuple(range(args.seeds)) if args.seeds else None,
-        "obs_size": args.obs_size,
-        "eval_episodes": args.eval_episodes,
-    }
-    return dataclasses.replace(
-        base, agent=agent, **{k: v for k, v in changes.items() if v is not None}
-    )
 
 
 def is_multi_process(args: argparse.Namespace) -> bool:
@@ -100,15 +95,14 @@ def is_multi_process(args: argparse.Namespace) -> bool:
     return launched or args.coordinator_address is not None
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args, config = parse_args(argv)
     try:
         shard = Shard.parse(args.shard) if args.shard else Shard.from_environment(os.environ)
     except ValueError as error:
         sys.exit(f"sweep.py: error: {error}")
     if is_multi_process(args):
         jax.distributed.initialize(args.coordinator_address, args.num_processes, args.process_id)
-    config = config_from(args)
     out = args.out or f"runs/sweep-{'tiny' if args.tiny else 'default'}"
     try:
         run_sweep(config, out, progress=not args.no_progress, shard=shard)

@@ -1,12 +1,13 @@
 """Train one (env id, variant, memory model) with PQN, PPO or streaming Q(lambda) over seeds,
 from the command line.
 
-    python scripts/train.py CartPoleEasy --algorithm pqn --memory lru --steps 2e6 --seeds 2
+    python scripts/train.py CartPoleEasy --algorithm pqn --memory lru --steps 2.048e6 --seeds 2
     python scripts/train.py CountRecallEasy --pomdp --algorithm ppo --memory gru --out runs/cr
     python scripts/train.py CountRecallEasy --pomdp --algorithm stream_q --gradient rtrl
 
-Settings left out take the algorithm's config defaults (baselines/agents/config.py); a setting the
-algorithm does not have (e.g. --num-envs for stream_q, whose agents each own one env) is an error.
+Every field of the algorithm's config (baselines/agents/config.py) is an option; settings left out
+take its defaults, and a setting the algorithm does not have (e.g. --num-envs for stream_q, whose
+agents each own one env) is an error, as is a --steps budget that is not a whole number of updates.
 
 Prints a JSON summary (final return per seed, env steps/s); with --out, writes config.json,
 metrics.jsonl, state.npz (a checkpoint after every chunk) and params.msgpack there. A folder holding
@@ -18,51 +19,46 @@ is not trained again.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 
 import numpy as np
 
+from baselines.agents.config import AgentConfig
 from baselines.agents.registry import ALGORITHMS, config_type
-from baselines.experiments import interrupt
+from baselines.experiments import cli, interrupt
 from baselines.experiments.experiment import run
+from popgym_arcade_twins import tasks
 
-# Command-line settings passed to the config when given (dest name = config field).
-SETTINGS = ("memory", "hidden_size", "num_envs", "rollout_steps", "learning_rate", "gradient")
+CONFIG_TYPES = [algorithm.config_type for algorithm in ALGORITHMS.values()]
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, AgentConfig]:
+    """The command line's settings, and the config they ask for (parser.error if it is bad)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("env_id")
+    parser.add_argument("env_id", help="a registered id, or probe:<task>")
     parser.add_argument("--pomdp", action="store_true", help="train on the POMDP twin")
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="pqn")
-    parser.add_argument("--memory", help="a MEMORY_MODELS name (default: the config's)")
-    parser.add_argument("--steps", type=float, default=1e6, help="env steps per seed")
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--num-envs", type=int)
-    parser.add_argument("--rollout-steps", type=int)
-    parser.add_argument("--hidden-size", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--gradient", choices=("rtrl", "tbptt1"), help="stream_q only")
-    parser.add_argument("--obs-size", type=int, default=128)
-    parser.add_argument("--chunk", type=int, default=10, help="updates per jitted chunk")
+    parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="seeds 0..N-1")
+    parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
+    parser.add_argument("--chunk", type=cli.positive_integer, default=10, help="updates per jit")
     parser.add_argument("--out", help="run folder for metrics, config and parameters")
     parser.add_argument(
         "--resume", action="store_true", help="continue the unfinished run in --out"
     )
-    args = parser.parse_args()
-    config_class = config_type(args.algorithm)
-    given = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
-    fields = {field.name for field in dataclasses.fields(config_class)}
-    for name in given.keys() - fields:
-        parser.error(f"--{name.replace('_', '-')} does not apply to {args.algorithm}")
-    try:
-        config = config_class(total_steps=int(args.steps), **given)
-    except (KeyError, ValueError) as error:  # a bad name or value, said by the config
-        parser.error(str(error))
+    names = cli.add_options(
+        parser, CONFIG_TYPES, label=lambda cls: cls.algorithm, aliases={"total_steps": "--steps"}
+    )
+    args = parser.parse_args(argv)
+    config = cli.agent_config(parser, config_type(args.algorithm), cli.given(args, names))
+    cli.build(parser, lambda: tasks.make(args.env_id, args.pomdp, args.obs_size))
+    return args, config
+
+
+def main(argv: list[str] | None = None) -> None:
+    args, config = parse_args(argv)
     try:
         result = run(
             args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),

@@ -1,5 +1,7 @@
 """Saliency, recall density and OOD injection on policies whose memory is known by construction."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -76,6 +78,7 @@ def test_recall_density_of_a_first_frame_policy_sits_at_the_start():
     np.testing.assert_allclose(density, [5, 0, 0, 0, 0], atol=1e-6)
 
 
+@functools.cache  # one initialization per memory serves every test
 def agent_policy(memory: str):
     agent = Agent(memory, hidden_size=16, num_actions=5)
     frames = jnp.zeros((1, 32, 32, 3), jnp.uint8)

@@ -30,7 +30,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
-from baselines.agents.config import AgentConfig, PQNConfig
+from baselines.agents.config import AgentConfig, PQNConfig, require_positive
 from baselines.agents.networks import as_policy
 from baselines.agents.registry import make_trainer
 from baselines.experiments import interrupt
@@ -74,6 +74,11 @@ class SweepConfig:
             raise ValueError("a sweep needs at least one env id, memory model and seed")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct, got {self.seeds}")
+        require_positive(
+            self, "obs_size", "eval_episodes", "diag_trajectories", "diag_steps", "density_bins"
+        )
+        for env_id in self.env_ids:
+            tasks.make(env_id, False, self.obs_size)  # validates the ids and the size
         for memory in (*self.memories, self.baseline):
             self.train_config(memory)  # validates the names and sizes
 

@@ -85,7 +85,10 @@ GAME = Game("Probe", Config, make_params, {}, reset, step, Renderer, version=1)
 
 
 def make_probe(task: str, length: int = 4, partial_obs: bool = False, obs_size: int = 32):
-    """(env, params) of a probe task; not registered, so it never enters the benchmark's ids."""
+    """(env, params) of a probe task; not registered, so it never enters the benchmark's ids.
+    `obs_size` is a power of 2 of at least 32 (the frames the baselines' encoder reads)."""
+    if obs_size < 32 or obs_size & (obs_size - 1):
+        raise ValueError(f"a probe's obs_size must be a power of 2 >= 32, got {obs_size}")
     config = Config(task, length)
     params = make_params(config)
     return TwinEnv(GAME, config, params, obs_size=obs_size, partial_obs=partial_obs), params

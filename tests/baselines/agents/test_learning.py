@@ -7,6 +7,7 @@ import pytest
 from baselines.agents import ppo, pqn
 from baselines.agents.config import PPOConfig, PQNConfig
 from popgym_arcade_twins.tasks.probes import make_probe
+from tests.compiling import jit
 
 SMALL = {"hidden_size": 32, "num_envs": 32, "rollout_steps": 16, "num_minibatches": 2}
 PQN = PQNConfig(learning_rate=1e-3, **SMALL)
@@ -18,7 +19,7 @@ def _train(module, config, task, updates, partial_obs=False, seeds=1, **changes)
     config = config.replace(total_steps=updates * config.steps_per_update, **changes)
     trainer = module.make_train(config, env, params)
     keys = jax.random.split(jax.random.key(0), seeds)
-    _, metrics = jax.jit(jax.vmap(trainer.train))(keys)
+    _, metrics = jit(jax.vmap(trainer.train), level=2)(keys)  # runs for seconds
     return {k: np.asarray(v) for k, v in metrics.items()}  # [seeds, updates]
 
 
@@ -32,6 +33,7 @@ def test_reward_given_by_the_frame_is_learned(module, config):
     assert _final(metrics) > 0.85  # PQN keeps 5% random actions
 
 
+@pytest.mark.slow
 def test_pqn_bootstraps_truncations():
     # 4-step episodes of reward 1, all truncated: with bootstrapping the value tends to
     # 1 / (1 - 0.9) = 10; treating truncation as termination caps it at 1 + .9 + .81 + .729 = 3.44.
@@ -42,11 +44,13 @@ def test_pqn_bootstraps_truncations():
     assert 3.44 + 1 < value <= 10.5
 
 
+@pytest.mark.slow
 def test_ppo_values_reach_one_over_one_minus_gamma():
     value = _final(_train(ppo, PPO, "constant", updates=150, gamma=0.9, memory="gru"), "value")
     assert value == pytest.approx(10.0, abs=1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("module", "config"), [(pqn, PQN), (ppo, PPO)])
 def test_one_bit_memory_is_solved_only_with_memory(module, config):
     remembered = _final(

@@ -4,12 +4,13 @@ not within the same short run."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from baselines.agents import streaming
 from baselines.agents.config import StreamQConfig
 from baselines.agents.safeguards import RunningStats, obgd, scale_reward
 from popgym_arcade_twins.tasks.memory_chain import make_memory_chain
-from tests.baselines.memory.memory_utils import jit
+from tests.compiling import jit
 
 
 def test_running_stats_match_numpy_and_normalize():
@@ -55,6 +56,7 @@ def test_obgd_moves_a_linear_prediction_toward_its_target_without_overshooting()
     np.testing.assert_allclose(obgd(weights, small, 2.0, 0.5, 2.0), 0.5 * 2.0 * small)
 
 
+@pytest.mark.slow
 def test_rtrl_learns_memory_chain_8_where_tbptt1_does_not():
     """Chain length 8, 40k steps per agent, 8 agents paired by seed (same initial parameters and
     exploration) for the two gradients. The RTU starts with a short memory (|lambda| <= 0.7, so

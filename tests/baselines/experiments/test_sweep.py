@@ -25,7 +25,8 @@ CELLS = [cell.name for cell in TINY.cells()]
 
 def sweep_process(out: Path, devices: int = 1, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    flags = os.environ.get("XLA_FLAGS", "")  # the session's, with the device count
+    env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={devices}"
     command = [sys.executable, "scripts/sweep.py", "--tiny", "--no-progress", "--out", str(out)]
     return subprocess.Popen(
         [*command, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -90,6 +91,7 @@ def killed_and_rerun(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     out = killed_and_rerun
     assert sorted(r.cell for r in records(out)) == sorted(CELLS)
@@ -152,6 +154,7 @@ def test_the_report_covers_every_record_of_the_folder(killed_and_rerun, tmp_path
     assert "| probe:extra | lru |" in table and "| probe:one_bit | lru |" in table
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
     finished(sweep_process(tmp_path, devices=4))
     one = {r.cell: r for r in records(killed_and_rerun)}

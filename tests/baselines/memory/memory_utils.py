@@ -1,9 +1,10 @@
-"""Helpers for the memory-model tests: small models, random inputs, a fast-compiling jit."""
+"""Helpers for the memory-model tests: small models, random inputs (and `jit`, the tests' own)."""
 
 import jax
 import numpy as np
 
 from baselines.memory import MEMORY_MODELS, MemoryModel
+from tests.compiling import jit
 
 D_IN = 5
 HIDDEN = 16
@@ -16,13 +17,6 @@ OVERRIDES = {
     "linear_attention": {"chunk_size": 5},
     "gated_delta": {"chunk_size": 5},
 }
-
-
-def jit(fun, level: int = 0):
-    """jax.jit with LLVM at -O`level`: the same HLO, faster to compile on CPU. The tests are
-    compile-bound: -O0 compiles faster than the default -O2 and suits programs that run
-    briefly; training loops take -O1, which compiles faster and runs about as fast as -O2."""
-    return jax.jit(fun, compiler_options={"xla_backend_optimization_level": level})
 
 
 def small_model(name: str) -> MemoryModel:

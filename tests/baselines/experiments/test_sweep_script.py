@@ -1,0 +1,65 @@
+"""scripts/sweep.py: every sweep and agent setting is an option, and a bad grid is refused in one
+line (exit code 2) before any work, leaving no output folder."""
+
+import dataclasses
+
+import pytest
+
+from baselines.agents.registry import ALGORITHMS
+from baselines.experiments.sweep import SweepConfig
+from scripts import sweep
+from tests.baselines.experiments.cli_utils import assert_one_line_error
+
+FIELDS = {f.name for f in dataclasses.fields(SweepConfig)} - {"agent"}
+AGENT_FIELDS = {f.name for a in ALGORITHMS.values() for f in dataclasses.fields(a.config_type)}
+
+
+@pytest.mark.parametrize("option", sorted(FIELDS | AGENT_FIELDS - {"memory"}))
+def test_every_setting_is_a_documented_option(capsys, option):
+    with pytest.raises(SystemExit):
+        sweep.main(["--help"])
+    assert f"--{option.replace('_', '-')} " in capsys.readouterr().out
+
+
+def test_options_reach_the_sweep_and_its_agent():
+    _, config = sweep.parse_args(["--tiny", "--seeds", "3", "--envs", "probe:colour",
+                                  "probe:one_bit", "--no-quick-compile", "--eval-episodes", "5",
+                                  "--steps", "128", "--epsilon-end", "0"])  # fmt: skip
+    assert config.seeds == (0, 1, 2)
+    assert config.env_ids == ("probe:colour", "probe:one_bit")
+    assert (config.quick_compile, config.eval_episodes, config.obs_size) == (False, 5, 32)
+    assert (config.agent.total_steps, config.agent.epsilon_end) == (128, 0.0)
+    assert config.agent.hidden_size == 16  # the rest: the tiny sweep's
+
+
+def test_another_algorithm_starts_from_its_defaults():
+    _, config = sweep.parse_args(["--algorithm", "ppo", "--clip-eps", "0.1"])
+    assert (config.agent.algorithm, config.agent.clip_eps, config.agent.num_epochs) == (
+        "ppo", 0.1, 4
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--envs", "probe:one_bit", "CountRecalEasy"), "did you mean CountRecallEasy"),
+        (("--envs", "probe:one_bt"), "task must be one of"),
+        (("--seeds", "0"), "argument --seeds: must be a positive integer, got '0'"),
+        (("--steps", "0"), "total_steps (0) is less than one update"),
+        (("--steps", "2e4"), "the nearest valid budgets are 19,968 and 20,032"),
+        (("--envs", "CartPoleEasy", "--obs-size", "65"), "obs_size must be one of (64, 128, 256)"),
+        (("--tiny", "--obs-size", "0"), "obs_size must be a positive integer, got 0"),
+        (("--tiny", "--obs-size", "48"), "a probe's obs_size must be a power of 2 >= 32, got 48"),
+        (("--eval-episodes", "0"), "eval_episodes must be a positive integer, got 0"),
+        (("--memories", "gru", "lur"), "Did you mean 'lru'"),
+        (("--baseline", "lstm"), "unknown memory model 'lstm'"),
+        (("--algorithm", "stream_q", "--num-envs", "4"), "--num-envs does not apply to stream_q"),
+    ],
+)
+def test_a_bad_grid_is_refused_before_any_work(capsys, tmp_path, args, message):
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as exit_info:
+        sweep.main(["--tiny", "--no-progress", "--out", str(out), *args])
+    assert exit_info.value.code == 2
+    assert_one_line_error(capsys.readouterr().err, message)
+    assert not out.exists()
