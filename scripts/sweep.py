@@ -1,9 +1,10 @@
 """Run the baseline sweep and write its gap/bias table and figures.
 
-    python scripts/sweep.py                      # the small CPU default, into runs/sweep-default
+    python scripts/sweep.py                      # the cpu preset (the default), into runs/sweep-cpu
     python scripts/sweep.py --envs CountRecallEasy NavigatorEasy --memories gru lru mingru \\
         --seeds 8 --steps 2.048e6 --obs-size 128 --out runs/sweep-2m
-    python scripts/sweep.py --tiny --out /tmp/tiny   # probe-sized, seconds (tests)
+    python scripts/sweep.py --preset smoke --out /tmp/tiny   # probe-sized, seconds (tests)
+    python scripts/sweep.py --preset paper --shard 0/8     # the paper grid, one of 8 hosts
 
 Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds. Finished cells are kept
 in OUT/records.jsonl and skipped by a rerun with the same settings; OUT ends with table.csv,
@@ -35,7 +36,20 @@ import jax
 from baselines.agents.registry import ALGORITHMS, config_type
 from baselines.experiments import cli, interrupt
 from baselines.experiments.report import write_folder_report
-from baselines.experiments.sweep import DEFAULT_AGENT, TINY, Shard, SweepConfig, run_sweep
+from baselines.experiments.sweep import (
+    DEFAULT_AGENT,
+    PAPER,
+    TINY,
+    Shard,
+    SweepConfig,
+    run_sweep,
+)
+
+PRESETS = {"smoke": TINY, "cpu": SweepConfig(), "paper": PAPER}
+# Env steps/s of all seeds of a cell together, where measured: the cpu preset's PQN on the
+# 2-core CPU (`scripts/train.py CartPoleEasy --obs-size 64 --seeds 5 --steps 20480`, 25,600 steps
+# per 7 s once compiled). No GPU figure has been measured (`scripts/bench_device.py`).
+MEASURED_STEPS_PER_S = {"cpu": 3_650}
 
 # The agent options' defaults: the sweep's own PQN, the other algorithms' config defaults.
 AGENT_TEMPLATES = [
@@ -49,10 +63,17 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tiny", action="store_true", help="start from probe-sized settings")
-    parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 2)")
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="cpu",
+        help="settings to start from: smoke (seconds, tests), cpu (the default; under 20 minutes "
+        "on 2 cores), paper (every game x the paper's 7 models, 1e7 steps: GPUs)",
+    )
+    parser.add_argument("--tiny", action="store_true", help="the same as --preset smoke")
+    parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 5)")
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: pqn")
-    parser.add_argument("--out", help="output folder (default: runs/sweep-default or -tiny)")
+    parser.add_argument("--out", help="output folder (default: runs/sweep-PRESET)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--shard",
@@ -74,7 +95,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
         aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
-    base = TINY if args.tiny else SweepConfig()
+    args.preset = "smoke" if args.tiny else args.preset
+    base = PRESETS[args.preset]
     algorithm = args.algorithm or base.agent.algorithm
     template = base.agent if algorithm == base.agent.algorithm else config_type(algorithm)
     agent = cli.agent_config(parser, template, cli.given(args, agent_names))
@@ -95,6 +117,22 @@ def is_multi_process(args: argparse.Namespace) -> bool:
     return launched or args.coordinator_address is not None
 
 
+def plan(config: SweepConfig, steps_per_s: float | None) -> str:
+    """The grid, the budget and, from a measured env steps/s, the expected wall time."""
+    cells, agent = config.cells(), config.train_config(config.baseline)
+    total = len(cells) * len(config.seeds) * agent.num_updates * agent.steps_per_update
+    text = (
+        f"sweep: {len(config.env_ids)} games x {len(config.memories)} memory models "
+        f"(+ {config.baseline} on the MDP) = {len(cells)} cells x {len(config.seeds)} seeds, "
+        f"{agent.algorithm} at {agent.num_updates * agent.steps_per_update:,} env steps per seed, "
+        f"{config.obs_size} px: {total:,} env steps"
+    )
+    if steps_per_s is None:
+        return text + " (no measured steps/s for this preset: no time estimate)"
+    hours = total / steps_per_s / 3600
+    return text + f"; about {hours * 60:.0f} minutes at {steps_per_s:,} env steps/s, compiles aside"
+
+
 def main(argv: list[str] | None = None) -> None:
     args, config = parse_args(argv)
     try:
@@ -103,7 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"sweep.py: error: {error}")
     if is_multi_process(args):
         jax.distributed.initialize(args.coordinator_address, args.num_processes, args.process_id)
-    out = args.out or f"runs/sweep-{'tiny' if args.tiny else 'default'}"
+    out = args.out or f"runs/sweep-{args.preset}"
+    if jax.process_index() == 0:
+        print(plan(config, MEASURED_STEPS_PER_S.get(args.preset)), file=sys.stderr)
     try:
         run_sweep(config, out, progress=not args.no_progress, shard=shard)
     except ValueError as error:  # the folder holds a sweep with other settings
