@@ -127,6 +127,8 @@ def make_twins(
     env_id: str, obs_size: int = 128, **overrides: Any
 ) -> tuple[TwinEnv, TwinEnv, Params]:
     """Both variants of a game, sharing config and params: `(mdp_env, pomdp_env, params)`."""
+    if "partial_obs" in overrides:
+        raise TypeError("make_twins builds both variants: drop partial_obs (or use make)")
     mdp, params = make(env_id, partial_obs=False, obs_size=obs_size, **overrides)
     pomdp, _ = make(env_id, partial_obs=True, obs_size=obs_size, **overrides)
     return mdp, pomdp, params
