@@ -50,7 +50,7 @@ def test_options_reach_the_config_and_zero_means_zero():
         (("--seeds", "0"), "argument --seeds: must be a positive integer, got '0'"),
         (("--steps", "2.5"), "expected an integer, got '2.5'"),
         (("--steps", "0"), "total_steps (0) is less than one update"),
-        (("--steps", "2e4"), "the nearest valid budgets are 16,384 and 20,480"),
+        (("--steps", "2e4"), "the nearest valid budgets are 19,968 and 20,480"),
         (("--num-envs", "0"), "num_envs must be a positive integer, got 0"),
     ],
 )
