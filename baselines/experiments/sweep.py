@@ -44,6 +44,7 @@ from baselines.experiments.records import (
     write_atomically,
 )
 from popgym_arcade_twins import diagnostics, harness, tasks
+from popgym_arcade_twins.envs import GAMES
 
 GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a cell computes
 
@@ -125,22 +126,7 @@ PAPER_MEMORIES = (  # the POPGym Arcade paper's seven memory models
     "transformer", "linear_attention", "linear_ttt", "gated_delta", "mingru", "gru", "lru",
 )  # fmt: skip
 PAPER = SweepConfig(
-    env_ids=tuple(
-        f"{game}{level}"
-        for game in (
-            "AutoEncode",
-            "BattleShip",
-            "Breakout",
-            "CartPole",
-            "CountRecall",
-            "MineSweeper",
-            "Navigator",
-            "NoisyCartPole",
-            "Skittles",
-            "Tetris",
-        )
-        for level in ("Easy", "Medium", "Hard")
-    ),
+    env_ids=tuple(f"{game.name}{level}" for game in GAMES for level in game.presets),
     memories=PAPER_MEMORIES,
     agent=PQNConfig(num_envs=512, total_steps=610 * 512 * 32),  # 1e7 env steps per seed
     obs_size=128,
