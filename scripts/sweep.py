@@ -35,6 +35,7 @@ import jax
 
 from baselines.agents.registry import ALGORITHMS, config_type
 from baselines.experiments import cli, interrupt
+from baselines.experiments.loggers import LOGGERS, check_available
 from baselines.experiments.report import write_folder_report
 from baselines.experiments.sweep import (
     DEFAULT_AGENT,
@@ -74,6 +75,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
     parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 5)")
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: pqn")
     parser.add_argument("--out", help="output folder (default: runs/sweep-PRESET)")
+    parser.add_argument(
+        "--log", choices=LOGGERS, help="also log metrics to TensorBoard or W&B (the log extra)"
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--shard",
@@ -95,6 +99,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
         aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.log:
+        try:
+            check_available(args.log)
+        except ValueError as error:
+            parser.error(str(error))
     args.preset = "smoke" if args.tiny else args.preset
     base = PRESETS[args.preset]
     algorithm = args.algorithm or base.agent.algorithm
@@ -145,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     if jax.process_index() == 0:
         print(plan(config, MEASURED_STEPS_PER_S.get(args.preset)), file=sys.stderr)
     try:
-        run_sweep(config, out, progress=not args.no_progress, shard=shard)
+        run_sweep(config, out, progress=not args.no_progress, shard=shard, metrics_log=args.log)
     except ValueError as error:  # the folder holds a sweep with other settings
         sys.exit(f"sweep.py: error: {error}")
     if jax.process_index() == 0:

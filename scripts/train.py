@@ -28,6 +28,7 @@ from baselines.agents.config import AgentConfig
 from baselines.agents.registry import ALGORITHMS, config_type
 from baselines.experiments import cli, interrupt
 from baselines.experiments.experiment import run
+from baselines.experiments.loggers import LOGGERS, check_available
 from popgym_arcade_twins import tasks
 
 CONFIG_TYPES = [algorithm.config_type for algorithm in ALGORITHMS.values()]
@@ -46,12 +47,20 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, AgentConfig]
     parser.add_argument("--chunk", type=cli.positive_integer, default=10, help="updates per jit")
     parser.add_argument("--out", help="run folder for metrics, config and parameters")
     parser.add_argument(
+        "--log", choices=LOGGERS, help="also log metrics to TensorBoard or W&B (the log extra)"
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue the unfinished run in --out"
     )
     names = cli.add_options(
         parser, CONFIG_TYPES, label=lambda cls: cls.algorithm, aliases={"total_steps": "--steps"}
     )
     args = parser.parse_args(argv)
+    if args.log:
+        try:
+            check_available(args.log)
+        except ValueError as error:
+            parser.error(str(error))
     config = cli.agent_config(parser, config_type(args.algorithm), cli.given(args, names))
     cli.build(parser, lambda: tasks.make(args.env_id, args.pomdp, args.obs_size))
     return args, config
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         result = run(
             args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),
             obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
-            resume=args.resume,
+            resume=args.resume, log=args.log,
         )  # fmt: skip
     except ValueError as error:  # the folder holds another run, or an unfinished one
         sys.exit(f"train.py: error: {error}")

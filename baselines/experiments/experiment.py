@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from baselines.agents.config import AgentConfig
 from baselines.agents.registry import make_trainer
-from baselines.experiments import checkpoint, interrupt
+from baselines.experiments import checkpoint, interrupt, loggers
 from baselines.experiments.records import write_atomically
 from popgym_arcade_twins import tasks
 
@@ -52,8 +52,14 @@ def run(
     out_dir: str | Path | None = None,
     progress: bool = True,
     resume: bool = False,
+    log: str | None = None,
 ) -> RunResult:
-    """Train (or, with `out_dir`, continue or read back; see the module docstring)."""
+    """Train (or, with `out_dir`, continue or read back; see the module docstring). `log`
+    ("tensorboard" or "wandb", see `loggers`) also logs every update's metrics into `out_dir`."""
+    if log and not out_dir:
+        raise ValueError("logging writes into the run folder: give out_dir (train.py --out)")
+    if log:
+        loggers.check_available(log)
     env, env_params = tasks.make(env_id, partial_obs, obs_size)
     trainer = make_trainer(config, env, env_params)
     keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
@@ -85,6 +91,10 @@ def run(
         length = length_marker.shape[0]
         return jax.lax.scan(lambda s, _: jax.vmap(trainer.update)(s), state, None, length=length)
 
+    logger = log and loggers.MetricLogger(
+        log, out_dir, f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}",
+        checkpoint.settings(config, **meta),
+    )  # fmt: skip
     previous_s = lines[-1]["wall_s"] if lines else 0.0
     start, first = time.perf_counter(), done
     with tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress) as bar:
@@ -101,6 +111,8 @@ def run(
             for line in new:
                 line |= {"wall_s": round(previous_s + elapsed, 2), "steps_per_s": round(rate)}
             lines += new
+            for line in new if logger else ():
+                logger.log(line["env_steps"], {k: v for k, v in line.items() if k != "env_steps"})
             if out_dir:
                 _append(out_dir / METRICS, new)  # before the state: a kill between the two leaves
                 checkpoint.save_state(out_dir, state, done)  # extra lines, dropped by a resume
@@ -114,6 +126,8 @@ def run(
                     if out_dir
                     else "nothing is saved without out_dir (train.py --out)"
                 )
+    if logger:
+        logger.close()
     params = jax.device_get(state.params)
     if out_dir and first < config.num_updates:
         checkpoint.save(out_dir, config, params, **meta)

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from baselines.agents.config import AgentConfig, PQNConfig, require_positive
 from baselines.agents.networks import as_policy
 from baselines.agents.registry import make_trainer
-from baselines.experiments import interrupt
+from baselines.experiments import interrupt, loggers
 from baselines.experiments.provenance import provenance
 from baselines.experiments.records import (
     SALIENCY_TIMES,
@@ -378,6 +378,7 @@ def run_sweep(
     progress: bool = True,
     shard: Shard = Shard(),
     chunk_updates: int = 10,
+    metrics_log: str | None = None,
 ) -> list[CellRecord]:
     """Run every unfinished cell of `shard`'s part of `config` into `out_dir`; returns the
     records of that part. Says on stderr where it writes, what it skips and what it wrote.
@@ -385,8 +386,11 @@ def run_sweep(
     A cell recorded in any log of the folder is skipped. Within `jax.distributed`, every process
     runs every cell (the seed axis spans all their devices); process 0 alone decides which cells
     are left, and writes. A SIGINT or SIGTERM noted by `interrupt` stops the sweep between
-    chunks of updates with `interrupt.Interrupted`; recorded cells are kept.
+    chunks of updates with `interrupt.Interrupted`; recorded cells are kept. `metrics_log`
+    ("tensorboard" or "wandb", see `loggers`) also logs each recorded cell there.
     """
+    if metrics_log:
+        loggers.check_available(metrics_log)
     out_dir = Path(out_dir)
     writes = jax.process_index() == 0
     log = RecordLog(out_dir / log_name(shard.index, shard.count)) if writes else None
@@ -417,6 +421,11 @@ def run_sweep(
         + f", {len(cells) - left} already recorded (skipped), {left} to run"
     )
     mesh, made_by = seed_mesh(), provenance()
+    logger = (
+        writes
+        and metrics_log
+        and loggers.MetricLogger(metrics_log, out_dir, "sweep", config.settings())
+    )
     todo = [cell for cell, cell_left in zip(cells, is_left, strict=True) if cell_left]
     for number, cell in enumerate(todo, 1):
         updates = config.train_config(cell.memory).num_updates
@@ -435,10 +444,23 @@ def run_sweep(
             write_atomically(out_dir / record.saliency_file, lambda f, a=arrays: np.savez(f, **a))
             log.append(record)
             done[cell.name] = record
+            if logger:
+                log_cell(logger, record)
         if number < left:
             _check_stop()
     say(f"sweep: {left} cells recorded in {log.path if log else out_dir}")
+    if logger:
+        logger.close()
     return [done[cell.name] for cell in cells if cell.name in done]
+
+
+def log_cell(logger: loggers.MetricLogger, record: CellRecord) -> None:
+    """A finished cell's training return per update and its evaluation return J, under the
+    cell's name."""
+    for step, *returns in zip(record.train_env_steps, *record.train_return, strict=True):
+        logger.log(step, {"train_return": returns}, prefix=f"{record.cell}/")
+    final = record.train_env_steps[-1]
+    logger.log(final, {"eval_return": record.eval_return}, prefix=f"{record.cell}/")
 
 
 def _say(message: str) -> None:
