@@ -78,7 +78,7 @@ def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
             SMEARING_CUTOFF, ax.get_ylim()[1], f" t/n = {SMEARING_CUTOFF}", va="top", fontsize=7
         )
         ax.annotate(  # a Markov-optimal policy recalls only the last frame
-            "MDP-optimal: all at 1", (1, 0), xytext=(0.55, 0.9), textcoords="axes fraction",
+            "MDP-optimal: all at 1", (1, 0), xytext=(0.25, 0.55), textcoords="axes fraction",
             fontsize=7, arrowprops={"arrowstyle": "->", "linewidth": 0.6},
         )  # fmt: skip
         ax.set_title(f"{env_id} (POMDP)")
