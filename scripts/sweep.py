@@ -99,11 +99,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
         aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
-    if args.log:
-        try:
-            check_available(args.log)
-        except ValueError as error:
-            parser.error(str(error))
+    cli.build(parser, lambda: args.log and check_available(args.log))
     args.preset = "smoke" if args.tiny else args.preset
     base = PRESETS[args.preset]
     algorithm = args.algorithm or base.agent.algorithm

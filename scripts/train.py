@@ -56,11 +56,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, AgentConfig]
         parser, CONFIG_TYPES, label=lambda cls: cls.algorithm, aliases={"total_steps": "--steps"}
     )
     args = parser.parse_args(argv)
-    if args.log:
-        try:
-            check_available(args.log)
-        except ValueError as error:
-            parser.error(str(error))
+    cli.build(parser, lambda: args.log and check_available(args.log))
     config = cli.agent_config(parser, config_type(args.algorithm), cli.given(args, names))
     cli.build(parser, lambda: tasks.make(args.env_id, args.pomdp, args.obs_size))
     return args, config
