@@ -3,7 +3,11 @@ numbers, the same lines it writes to --out."""
 
 import json
 
+import pytest
+
 from scripts import bench_device
+
+pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "slow or not slow")
 
 COMMON = ("part", "figure", "device", "backend", "jax", "jaxlib")
 POSITIVE = {  # figure -> its fields that must be positive numbers

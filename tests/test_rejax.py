@@ -15,6 +15,8 @@ rejax = pytest.importorskip(
 from popgym_arcade_twins.compat import ArcadeEnv  # noqa: E402
 from popgym_arcade_twins.tasks import make  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "slow or not slow")
+
 SETTINGS = {
     "PPO": {"num_envs": 16, "num_steps": 64, "num_epochs": 2, "num_minibatches": 4},
     "PQN": {"num_envs": 16, "num_steps": 16, "num_epochs": 2, "num_minibatches": 4},

@@ -11,6 +11,8 @@ import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import TwinEnv
 from scripts import soak
 
+pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "slow or not slow")
+
 RUNS = {"MDP/random", "MDP/expert", "POMDP/random", "POMDP/expert"}
 
 

@@ -9,6 +9,8 @@ import popgym_arcade_twins as pat
 from popgym_arcade_twins.envs import GAMES, count_recall
 from popgym_arcade_twins.testing import check_expert
 
+pytestmark = pytest.mark.slow  # plays every Easy id to the end: CI runs it (-m "slow or not slow")
+
 
 def test_every_game_has_an_expert_and_a_threshold_per_difficulty():
     for game in GAMES:

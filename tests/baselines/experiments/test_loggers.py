@@ -12,6 +12,8 @@ from baselines.experiments.experiment import run
 from baselines.experiments.sweep import log_cell
 from tests.baselines.experiments.record_utils import hand_made_record
 
+pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "slow or not slow")
+
 CONFIG = PQNConfig(hidden_size=8, num_envs=4, rollout_steps=4, num_minibatches=2, total_steps=64)
 RUN = {"env_id": "probe:one_bit", "partial_obs": False, "config": CONFIG, "obs_size": 32}
 

@@ -18,6 +18,8 @@ from baselines.agents.config import PQNConfig
 from baselines.experiments import checkpoint
 from baselines.experiments.experiment import run
 
+pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "slow or not slow")
+
 ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = {"num_envs": 4, "rollout_steps": 4, "hidden_size": 8, "num_minibatches": 2}
 STEPS = 300 * 16  # 300 updates of 4 envs x 4 steps
