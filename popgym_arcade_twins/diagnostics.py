@@ -143,23 +143,19 @@ def ood_effect(
 
 
 def ood_summary(
-    policy: Policy,
-    params: Any,
-    obs: jax.Array,
-    start: jax.Array,
-    perturbed: jax.Array,
+    clean: jax.Array,
+    moved: jax.Array,
     first: jax.Array | int,
     num_steps: int,
     length: jax.Array | int,
 ) -> tuple[jax.Array, jax.Array]:
-    """The OOD effect as two numbers over the `num_steps` steps from `first` (those before
-    `length`): the mean relative change of the scores, mean |score change| / mean |score| over
-    actions, and the share of steps whose greedy action changed."""
-    clean = scores_along(policy, params, obs, start)
-    moved = scores_along(policy, params, perturbed, start)
+    """The OOD effect as two numbers, from the scores [T, A] of a trajectory and of its
+    perturbed copy (`scores_along` of each), over the `num_steps` steps from `first` (those
+    before `length`): the mean relative change of the scores, mean |score change| / mean |score|
+    over actions, and the share of steps whose greedy action changed."""
     relative = jnp.mean(jnp.abs(moved - clean), -1) / (jnp.mean(jnp.abs(clean), -1) + 1e-8)
     changed = jnp.argmax(clean, -1) != jnp.argmax(moved, -1)
-    t = jnp.arange(obs.shape[0])
+    t = jnp.arange(clean.shape[0])
     window = (t >= first) & (t < first + num_steps) & (t < length)
     count = jnp.maximum(jnp.sum(window), 1)
     return jnp.sum(jnp.where(window, relative, 0.0)) / count, jnp.sum(window & changed) / count

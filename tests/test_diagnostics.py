@@ -150,10 +150,15 @@ def test_ood_summary_counts_only_the_window_after_the_perturbation():
     obs, start = trajectories(1, 12)
     obs, start = obs[0], start[0]
     perturbed = diagnostics.inject_noise(jax.random.key(3), obs, 6)
-    args = (None, obs, start, perturbed)
-    relative, changed = diagnostics.ood_summary(last_frame_policy(), *args, 6, 3, 12)
+
+    def summary(policy, first):
+        clean = diagnostics.scores_along(policy, None, obs, start)
+        moved = diagnostics.scores_along(policy, None, perturbed, start)
+        return diagnostics.ood_summary(clean, moved, first, 3, 12)
+
+    relative, changed = summary(last_frame_policy(), 6)
     assert relative > 0.1  # the injected frame itself is in the window
-    later, never = diagnostics.ood_summary(last_frame_policy(), *args, 7, 3, 12)
+    later, never = summary(last_frame_policy(), 7)
     assert later == 0 and never == 0  # a last-frame policy forgets the noise at once
-    remembered, _ = diagnostics.ood_summary(averaging_policy(), *args, 7, 3, 12)
+    remembered, _ = summary(averaging_policy(), 7)
     assert remembered > 0

@@ -214,13 +214,16 @@ def ood_effects(policy, params, seen, start, lengths, key, num_steps: int) -> di
     keys = jax.random.split(jax.random.fold_in(key, 1), lengths.shape[0])
     noisy = jax.vmap(diagnostics.inject_noise)(keys, seen, middle)
     shuffled = jax.vmap(diagnostics.shuffle_prefix)(keys, seen, middle)
-    summary = jax.vmap(diagnostics.ood_summary, (None, None, 0, 0, 0, 0, None, 0))
+    scores = jax.vmap(diagnostics.scores_along, (None, None, 0, 0))
+    clean = scores(policy, params, seen, start)  # once, for both perturbations
+    summary = jax.vmap(diagnostics.ood_summary, (0, 0, 0, None, 0))
     effects = {}
     for name, perturbed, first in (
         ("ood_noise", noisy, middle + 1),  # the steps after the noise frame
         ("ood_shuffle", shuffled, middle),  # the steps after the shuffled prefix
     ):
-        change, flips = summary(policy, params, seen, start, perturbed, first, num_steps, lengths)
+        moved = scores(policy, params, perturbed, start)
+        change, flips = summary(clean, moved, first, num_steps, lengths)
         effects[name] = jnp.stack([jnp.mean(change), jnp.mean(flips)])
     return effects
 
