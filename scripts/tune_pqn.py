@@ -19,14 +19,11 @@ import json
 import time
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from baselines.agents.config import PQNConfig
-from baselines.agents.networks import as_policy
-from baselines.agents.registry import make_trainer
-from popgym_arcade_twins import harness, tasks
+from baselines.experiments.trials import train_and_evaluate
+from popgym_arcade_twins import tasks
 
 OLD = {
     "num_layers": 1, "previous_action": False, "residual": False, "hidden_size": 64,
@@ -62,19 +59,11 @@ def run_cell(
     """Train and evaluate one cell over `seeds` seeds (vmapped); returns its record."""
     config = PQNConfig(memory=memory, total_steps=steps, **VARIANTS[variant])
     env, env_params = tasks.make(env_id, twin == "POMDP", obs_size)
-    trainer = make_trainer(config, env, env_params)
-    policy = as_policy(trainer.network)
-
-    def one_seed(seed: jax.Array):
-        key_train, key_eval = jax.random.split(jax.random.key(seed))
-        state, metrics = trainer.train(key_train)
-        returns = harness.evaluate(env, env_params, policy, state.params, key_eval, eval_episodes)
-        last = max(1, config.num_updates // 10)
-        late = {k: jnp.nanmean(metrics[k][-last:]) for k in DIAGNOSTICS}
-        return jnp.mean(returns), late
-
     start = time.perf_counter()
-    returns, late = jax.device_get(jax.jit(jax.vmap(one_seed))(jnp.arange(seeds)))
+    returns, metrics = train_and_evaluate(config, env, env_params, range(seeds), eval_episodes)
+    last = max(1, config.num_updates // 10)
+    returns = np.asarray(returns).mean(axis=1)
+    late = {k: np.nanmean(np.asarray(metrics[k])[:, -last:], axis=1) for k in DIAGNOSTICS}
     wall = time.perf_counter() - start
     env_steps = config.num_updates * config.steps_per_update
     return {

@@ -1,0 +1,174 @@
+"""Our PQN and PPO against rejax's (an MLP on the flattened frame), side by side at equal env steps.
+
+    pip install -e ".[clients]"          # rejax is an optional extra, not a core dependency
+    python scripts/bench_rejax.py        # CartPole-, MineSweeperEasy, both twins, 32k and 200k
+    python scripts/bench_rejax.py --envs CartPoleEasy:MDP --budgets 32768 --seeds 1
+
+Every agent is trained separately for each budget (no checkpoint of a longer run), with seeds
+vmapped, and its greedy policy is evaluated by the same `harness.evaluate` on `--eval-episodes`
+episodes (rejax's PPO: the argmax of its logits; rejax's PQN: of its Q-values; observations
+normalized by its running statistics as in its training). Ours are the sweep's default PQN (with
+`--pqn-memory`) and PPO (with `--ppo-memory`); rejax's run with its defaults, `--rejax-envs` envs
+and observation normalization. Prints one JSON line per (agent, game, twin, budget) and writes
+OUT.jsonl and OUT.md (the table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from baselines.agents.config import PPOConfig
+from baselines.experiments import cli
+from baselines.experiments.sweep import DEFAULT_AGENT
+from baselines.experiments.trials import train_and_evaluate
+from popgym_arcade_twins import harness, tasks
+from popgym_arcade_twins.compat import ArcadeEnv
+
+AGENTS = ("ours-pqn", "ours-ppo", "rejax-ppo", "rejax-pqn")
+
+
+def rejax_policy(algo, ts) -> harness.Policy:
+    """A trained rejax PPO or PQN as a memoryless harness policy (scores: logits or Q-values)."""
+
+    def scores(obs: jax.Array) -> jax.Array:
+        if getattr(algo, "normalize_observations", False):
+            obs = algo.normalize_obs(ts.obs_rms_state, obs)
+        if hasattr(ts, "actor_ts"):  # PPO
+            logits = lambda module, x: module._action_dist(x).logits
+            return algo.actor.apply(ts.actor_ts.params, obs, method=logits)
+        return algo.agent.apply(ts.q_ts.params, obs)
+
+    return harness.Policy(
+        apply=lambda params, carry, obs, start: (carry, scores(obs)),
+        initialize_carry=lambda batch_shape: jnp.zeros(batch_shape),
+    )
+
+
+def rejax_returns(name, env, env_params, steps, seeds, eval_episodes, num_envs) -> np.ndarray:
+    import rejax
+
+    algo = getattr(rejax, name.upper()).create(
+        env=ArcadeEnv(env), env_params=env_params, total_timesteps=steps, eval_freq=steps,
+        num_envs=num_envs, normalize_observations=True,
+    )  # fmt: skip
+
+    def one_seed(seed):
+        key_train, key_eval = jax.random.split(jax.random.key(seed))
+        ts, _ = algo.train(key_train)
+        policy = rejax_policy(algo, ts)
+        return harness.evaluate(env, env_params, policy, None, key_eval, eval_episodes)
+
+    return np.asarray(jax.jit(jax.vmap(one_seed))(jnp.asarray(seeds)))
+
+
+def agent_returns(agent: str, env_id: str, twin: str, steps: int, args) -> np.ndarray:
+    """[seeds, eval_episodes] evaluation returns of one agent trained for `steps` env steps."""
+    env, env_params = tasks.make(env_id, twin == "POMDP", args.obs_size)
+    seeds = list(range(args.seeds))
+    if agent.startswith("rejax-"):
+        name = agent.removeprefix("rejax-")
+        return rejax_returns(
+            name, env, env_params, steps, seeds, args.eval_episodes, args.rejax_envs
+        )
+    if agent == "ours-pqn":
+        config = DEFAULT_AGENT.replace(memory=args.pqn_memory, total_steps=steps)
+    else:
+        config = PPOConfig(memory=args.ppo_memory, total_steps=steps)
+    returns, _ = train_and_evaluate(config, env, env_params, seeds, args.eval_episodes)
+    return np.asarray(returns)
+
+
+def write_table(records: list[dict], path: Path) -> None:
+    """OUT.md: mean evaluation return (and per seed) by game, twin and budget, one column per
+    agent."""
+    cells = {(r["env_id"], r["twin"], r["env_steps"]): {} for r in records}
+    for r in records:
+        cells[(r["env_id"], r["twin"], r["env_steps"])][r["agent"]] = r
+    agents = [a for a in AGENTS if any(a in row for row in cells.values())]
+    lines = [
+        "| game | twin | env steps | " + " | ".join(agents) + " |",
+        "|---|---|---|" + "---|" * len(agents),
+    ]
+    for (env_id, twin, steps), row in cells.items():
+        shown = [
+            f"{row[a]['mean']:+.2f} ({', '.join(f'{x:+.2f}' for x in row[a]['per_seed'])})"
+            if a in row else ""
+            for a in agents
+        ]  # fmt: skip
+        lines.append(f"| {env_id} | {twin} | {steps:,} | " + " | ".join(shown) + " |")
+    note = (
+        "\nMean greedy evaluation return over seeds (each seed's mean in brackets); every agent "
+        "evaluated by `harness.evaluate`. Command: `python scripts/bench_rejax.py`.\n"
+    )
+    path.write_text("\n".join(lines) + "\n" + note)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--envs", nargs="+", help="GAME:TWIN, TWIN being MDP or POMDP",
+        default=[f"{g}:{t}" for g in ("CartPoleEasy", "MineSweeperEasy") for t in ("MDP", "POMDP")],
+    )  # fmt: skip
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS)
+    parser.add_argument("--budgets", nargs="+", type=cli.integer, default=[32_768, 204_800])
+    parser.add_argument("--seeds", type=cli.positive_integer, default=3)
+    parser.add_argument("--obs-size", type=cli.positive_integer, default=64)
+    parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
+    parser.add_argument("--pqn-memory", default=DEFAULT_AGENT.memory)
+    parser.add_argument("--ppo-memory", default="gru")
+    parser.add_argument("--rejax-envs", type=cli.positive_integer, default=8)
+    parser.add_argument("--out", default="runs/bench_rejax", help="writes OUT.jsonl and OUT.md")
+    args = parser.parse_args(argv)
+    for spec in args.envs:
+        env_id, _, twin = spec.rpartition(":")
+        if twin not in ("MDP", "POMDP"):
+            parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
+        cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
+    cli.build(parser, lambda: PPOConfig(memory=args.ppo_memory))
+    cli.build(parser, lambda: DEFAULT_AGENT.replace(memory=args.pqn_memory))
+    if any(a.startswith("rejax-") for a in args.agents):
+        try:
+            import rejax  # noqa: F401
+        except ImportError:
+            parser.error("rejax is not installed: pip install -e '.[clients]'")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    records = []
+    for spec in args.envs:
+        env_id, _, twin = spec.rpartition(":")
+        for steps in args.budgets:
+            for agent in args.agents:
+                start = time.perf_counter()
+                returns = agent_returns(agent, env_id, twin, steps, args).mean(axis=1)
+                record = {
+                    "agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps,
+                    "seeds": args.seeds, "obs_size": args.obs_size,
+                    "mean": round(float(returns.mean()), 4),
+                    "per_seed": np.round(returns, 4).tolist(),
+                    "wall_s": round(time.perf_counter() - start, 1),
+                    "backend": jax.default_backend(),
+                }  # fmt: skip
+                print(json.dumps(record), flush=True)
+                records.append(record)
+    out.with_suffix(".jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    write_table(records, out.with_suffix(".md"))
+    print(out.with_suffix(".md").read_text(), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
