@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from baselines.agents.config import StreamQConfig
-from baselines.experiments.records import CellRecord, RecordLog, folder_records
+from baselines.experiments.records import CellRecord, RecordLog, folder_records, network_capacity
 from baselines.experiments.sweep import TINY, TINY_CAPACITY, Shard, SweepConfig, run_sweep
 from tests.baselines.experiments.record_utils import hand_made_record
 
@@ -71,6 +71,7 @@ def records_of_tiny() -> list[CellRecord]:
             fingerprint=TINY.fingerprint(),
             settings=TINY.settings(),
             saliency_file=f"cells/{cell.file_stem}.npz",
+            capacity=network_capacity(dataclasses.asdict(TINY.agent)),
         )
         for cell in TINY.cells()
     ]
