@@ -250,7 +250,7 @@ def write_report(
     )
     text = "\n".join(sections).encode()
     write_atomically(out_dir / "table.md", lambda f: f.write(text))
-    plots.write_figures(records, rows, out_dir)
+    plots.write_figures(records, out_dir, baseline)
 
 
 def write_folder_report(out_dir: str | Path, baseline: str = "none") -> list[CellRecord]:

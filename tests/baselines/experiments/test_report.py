@@ -1,12 +1,19 @@
-"""The report: cells of different capacities never share a row, and the Pareto frontier of gap
-and bias (hand-made records, no training)."""
+"""The report: cells of different capacities never share a row, the Pareto frontier of gap and
+bias, and every figure written from hand-made records (no training)."""
 
 import math
 
+import numpy as np
 import pytest
 
 from baselines.experiments import report
+from baselines.experiments.records import CellRecord
 from tests.baselines.experiments.record_utils import hand_made_record
+
+FIGURES = (
+    "returns.png", "gap_bias.png", "aggregate.png", "ood.png", "recall_density.png",
+    "saliency.png", "training.png",
+)  # fmt: skip
 
 
 def test_the_pareto_frontier_keeps_the_points_no_other_beats_on_gap_and_bias():
@@ -45,3 +52,30 @@ def test_cells_of_two_capacities_never_share_a_row():
     summary = {(a.memory, a.statistic): a for a in report.aggregates(records)}
     assert summary[("lru 2x64", "iqm")].gap.value == pytest.approx(0.1)
     assert [row.memory for row in report.table(cells((1, 32), 0.8, 0.4, 0.9))] == ["lru", "none"]
+
+
+def write_saliency(folder, records: list[CellRecord], size: int = 8) -> None:
+    """A saliency file per record: frames and a saliency that falls by 1e3 per earlier frame."""
+    (folder / "cells").mkdir(exist_ok=True)
+    frames = np.zeros((2, 4, size, size, 3), np.uint8)
+    saliency = np.random.default_rng(0).random((2, 4, size, size))
+    saliency *= 10.0 ** (3 * np.arange(4) - 12)[None, :, None, None]
+    for r in records:
+        np.savez(folder / r.saliency_file, saliency=saliency, mdp_frames=frames,
+                 pomdp_frames=frames, length=np.array([8, 8]))  # fmt: skip
+
+
+def test_every_figure_writes_from_hand_made_records_and_capacity_png_with_several(tmp_path):
+    pytest.importorskip("matplotlib")
+    one = cells((2, 64), 0.8, 0.4, 0.9)
+    several = one + cells((1, 32), 0.6, 0.5, 0.3) + cells((1, 32), 0.7, 0.6, 0.5, "NavigatorEasy")
+    for folder, records in (("one", one), ("several", several)):
+        out = tmp_path / folder
+        out.mkdir()
+        write_saliency(out, records)
+        report.write_report(records, out)
+        for name in FIGURES:
+            assert (out / name).stat().st_size > 0, name
+    assert not (tmp_path / "one" / "capacity.png").exists()
+    assert (tmp_path / "several" / "capacity.png").stat().st_size > 0
+    assert "| CartPoleEasy | lru 1x32 |" in (tmp_path / "several" / "table.md").read_text()
