@@ -213,8 +213,9 @@ def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
         ax.axhline(1, color="grey", linewidth=0.6, linestyle=":", label="uniform over the past")
         ax.axvline(SMEARING_CUTOFF, color="black", linewidth=0.8, linestyle="--")
         ax.text(
-            SMEARING_CUTOFF, ax.get_ylim()[1], f" t/n = {SMEARING_CUTOFF}", va="top", fontsize=7
-        )
+            SMEARING_CUTOFF, 0.97, f" t/n = {SMEARING_CUTOFF}", va="top", fontsize=7,
+            transform=ax.get_xaxis_transform(),  # x in data, y in axes fractions
+        )  # fmt: skip
         ax.annotate(  # a Markov-optimal policy recalls only the last frame
             "MDP-optimal: all at 1", (1, 0), xytext=(0.25, 0.55), textcoords="axes fraction",
             fontsize=7, arrowprops={"arrowstyle": "->", "linewidth": 0.6},
