@@ -5,11 +5,14 @@
         --seeds 8 --steps 2.048e6 --obs-size 128 --out runs/sweep-2m
     python scripts/sweep.py --preset smoke --out /tmp/tiny   # probe-sized, seconds (tests)
     python scripts/sweep.py --preset paper --shard 0/8     # the paper grid, one of 8 hosts
+    python scripts/sweep.py --preset capacity    # gru, lru, mingru at 1-3 layers x 32-256 units
 
-Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds. Finished cells are kept
-in OUT/records.jsonl and skipped by a rerun with the same settings; OUT ends with table.csv,
-table.md and the figures, of every record in OUT (a rerun with a smaller grid keeps the rows of
-a larger one). SIGINT or SIGTERM stops the sweep at the next chunk of updates (exit code 130 or
+Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds, and x capacities with
+--layers or --hidden-sizes (their product; capacity.png plots the gap against the bias of each
+model and capacity, the Pareto frontier marked). Finished cells are kept in OUT/records.jsonl
+and skipped by a rerun with the same settings; OUT ends with table.csv, table.md and the
+figures, of every record in OUT (a rerun with a smaller grid keeps the rows of a larger one).
+SIGINT or SIGTERM stops the sweep at the next chunk of updates (exit code 130 or
 143), recorded cells kept. --shard I/N splits the cells between N independent processes (cell i
 to process i mod N; in a SLURM job array, by default, the array task's index and count), each
 appending to OUT/records-shard-I-of-N.jsonl; the report merges every records file in OUT:
@@ -38,15 +41,23 @@ from baselines.experiments import cli, interrupt
 from baselines.experiments.loggers import LOGGERS, check_available
 from baselines.experiments.report import write_folder_report
 from baselines.experiments.sweep import (
+    CAPACITY,
     DEFAULT_AGENT,
     PAPER,
     TINY,
+    TINY_CAPACITY,
     Shard,
     SweepConfig,
     run_sweep,
 )
 
-PRESETS = {"smoke": TINY, "cpu": SweepConfig(), "paper": PAPER}
+PRESETS = {
+    "smoke": TINY,
+    "cpu": SweepConfig(),
+    "paper": PAPER,
+    "capacity": CAPACITY,
+    "capacity-smoke": TINY_CAPACITY,
+}
 # Env steps/s of all seeds of a cell together, where measured: the cpu preset's PQN on the
 # 2-core CPU (`scripts/train.py CartPoleEasy --obs-size 64 --seeds 5 --steps 20480`, 25,600 steps
 # per 7 s once compiled). No GPU figure has been measured (`scripts/bench_device.py`).
@@ -69,7 +80,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
         choices=PRESETS,
         default="cpu",
         help="settings to start from: smoke (seconds, tests), cpu (the default; under 20 minutes "
-        "on 2 cores), paper (every game x the paper's 7 models, 1e7 steps: GPUs)",
+        "on 2 cores), paper (every game x the paper's 7 models, 1e7 steps: GPUs), capacity (the "
+        "cpu game and budget, gru, lru and mingru at 1-3 layers x 32-256 units: 84 cells), "
+        "capacity-smoke (its grid at probe size: tests)",
     )
     parser.add_argument("--tiny", action="store_true", help="the same as --preset smoke")
     parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 5)")
@@ -126,8 +139,15 @@ def plan(config: SweepConfig, steps_per_s: float | None) -> str:
     """The grid, the budget and, from a measured env steps/s, the expected wall time."""
     cells, agent = config.cells(), config.train_config(config.baseline)
     total = len(cells) * len(config.seeds) * agent.num_updates * agent.steps_per_update
+    capacities, grid = config.capacities(), ""
+    if capacities != (None,):
+        layers, units = (sorted({c[i] for c in capacities}) for i in (0, 1))
+        grid = (
+            f" x {len(capacities)} capacities ({'/'.join(map(str, layers))} layers x "
+            f"{'/'.join(map(str, units))} units)"
+        )
     text = (
-        f"sweep: {len(config.env_ids)} games x {len(config.memories)} memory models "
+        f"sweep: {len(config.env_ids)} games x {len(config.memories)} memory models{grid} "
         f"(+ {config.baseline} on the MDP) = {len(cells)} cells x {len(config.seeds)} seeds, "
         f"{agent.algorithm} at {agent.num_updates * agent.steps_per_update:,} env steps per seed, "
         f"{config.obs_size} px: {total:,} env steps"

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+Capacity = tuple[int, int]  # a network's (num_layers, hidden_size)
+
 SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames kept for overlays
 
 
@@ -26,9 +28,10 @@ class CellRecord:
     """One finished cell (game, variant, memory model) over its seeds. Lists are per seed;
     `train_return` holds NaN-free curves, None where no episode ended in an update.
     `game_version` is the version `env_id` resolved to (`Game.version`); records written before
-    games had versions read back as version 1."""
+    games had versions read back as version 1. `capacity` is the cell's network; records written
+    before it was recorded read it back from their settings' agent."""
 
-    cell: str  # "<env_id>/<variant>/<memory>"
+    cell: str  # "<env_id>/<variant>/<memory>", then "/<num_layers>x<hidden_size>" in a grid of them
     env_id: str
     variant: str  # "MDP" or "POMDP"
     memory: str
@@ -44,6 +47,7 @@ class CellRecord:
     wall_s: float
     settings: dict[str, Any]  # the sweep's settings (`SweepConfig.settings`)
     provenance: dict[str, Any]  # the code, packages and devices that made it (`provenance`)
+    capacity: Capacity  # (num_layers, hidden_size) of its network (`network_capacity`)
     game_version: int = 1
     # Per seed, nan where the diagnosed policy's gradient vanished: recall mass below
     # t/n = 0.66 (`diagnostics.early_mass`), and (relative score change, changed-action rate)
@@ -58,7 +62,15 @@ class CellRecord:
     @classmethod
     def from_json(cls, line: str) -> CellRecord:
         fields = json.loads(line)
+        if "capacity" not in fields:  # a record from before capacities were recorded
+            fields["capacity"] = network_capacity(fields["settings"]["agent"])
         return cls(**{k: _tuples(v) for k, v in fields.items()})
+
+
+def network_capacity(agent: dict[str, Any]) -> Capacity:
+    """(num_layers, hidden_size) of an agent's settings (`dataclasses.asdict` of its config); an
+    agent without `num_layers` (stream_q) has one memory layer."""
+    return agent.get("num_layers", 1), agent["hidden_size"]
 
 
 def _tuples(value):

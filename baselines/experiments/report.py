@@ -1,10 +1,9 @@
-"""The sweep's results: the gap/bias table (CSV and Markdown) and its figures.
+"""The sweep's results: the gap/bias table (CSV and Markdown) and its figures (`plots`).
 
-Figures (matplotlib, written as PNG): `returns.png` (J per model on each variant),
-`gap_bias.png` (observability gap and memory bias per model), each with bootstrap confidence
-intervals over seeds; `recall_density.png` (where in its past each model looks);
-`saliency.png` (saliency overlays on one POMDP trajectory per model); `training.png` (training
-returns). Signs follow `popgym_arcade_twins.harness`. Each game's version
+Signs follow `popgym_arcade_twins.harness`. Cells of different network capacities
+(`CellRecord.capacity`) never share a row, and a model's bias compares it with the baseline of
+its own capacity; where the records hold several capacities, a row's memory names its capacity
+("lru 2x64": 2 layers of 64 units). Each game's version
 (`CellRecord.game_version`) goes into the CSV's `game_version` column and a line under the
 Markdown table ("Game versions: CartPoleEasy v1"); records of one id with two versions are
 refused, never averaged. Every file is written atomically, so processes finishing shards of
@@ -14,25 +13,94 @@ one sweep at once never mix their reports.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from baselines.experiments.records import CellRecord, folder_records, write_atomically
-from popgym_arcade_twins.aggregate import aggregate
+from baselines.experiments.records import Capacity, CellRecord, folder_records, write_atomically
+from popgym_arcade_twins.aggregate import Aggregate, aggregate
 from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
 from popgym_arcade_twins.harness import Estimate, GapBias, bootstrap_difference, gap_and_bias
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
 
+Row = TypeVar("Row", GapBias, Aggregate)
+
+
+def _per_capacity(
+    records: Sequence[CellRecord], summarize: Callable[[dict], list[Row]]
+) -> dict[Capacity, list[Row]]:
+    """`summarize` of the per-seed returns, keyed (env_id, memory, variant), of each capacity."""
+    returns: dict[Capacity, dict] = {}
+    for r in records:
+        returns.setdefault(r.capacity, {})[(r.env_id, r.memory, r.variant)] = r.eval_return
+    return {capacity: summarize(group) for capacity, group in returns.items()}
+
+
+def capacity_label(capacity: Capacity) -> str:
+    """The label "2x64" of 2 memory layers of 64 units."""
+    return f"{capacity[0]}x{capacity[1]}"
+
+
+def _labelled(rows: Mapping[Capacity, list[Row]]) -> list[Row]:
+    """The rows of every capacity, their memory naming it ("lru 2x64") where there are several."""
+    if len(rows) <= 1:
+        return next(iter(rows.values()), [])
+    return [
+        dataclasses.replace(row, memory=f"{row.memory} {capacity_label(capacity)}")
+        for capacity, group in rows.items()
+        for row in group
+    ]
+
+
+def memory_names(records: Sequence[CellRecord]) -> list[str]:
+    """Each record's memory, naming its capacity ("lru 2x64") where the records hold several."""
+    several = len({r.capacity for r in records}) > 1
+    return [f"{r.memory} {capacity_label(r.capacity)}" if several else r.memory for r in records]
+
+
+def capacity_tables(
+    records: Sequence[CellRecord], baseline: str = "none"
+) -> dict[Capacity, list[GapBias]]:
+    """The gap/bias rows (`harness.gap_and_bias`) of each capacity's records."""
+    game_versions(records)  # refuses mixed versions
+    return _per_capacity(records, lambda returns: gap_and_bias(returns, baseline=baseline))
+
 
 def table(records: Sequence[CellRecord], baseline: str = "none") -> list[GapBias]:
-    """The gap/bias rows of a sweep's records (per-seed evaluation returns)."""
-    game_versions(records)  # refuses mixed versions
-    returns = {(r.env_id, r.memory, r.variant): r.eval_return for r in records}
-    return gap_and_bias(returns, baseline=baseline)
+    """The gap/bias rows of a sweep's records (per-seed evaluation returns), per capacity."""
+    return _labelled(capacity_tables(records, baseline))
+
+
+def capacity_aggregates(
+    records: Sequence[CellRecord], baseline: str = "none"
+) -> dict[Capacity, list[Aggregate]]:
+    """`aggregate.aggregate` over games of each capacity's records."""
+    return _per_capacity(records, lambda returns: aggregate(returns, baseline=baseline))
+
+
+def aggregates(records: Sequence[CellRecord], baseline: str = "none") -> list[Aggregate]:
+    """Per memory model (and capacity) and statistic, J, gap and bias over games."""
+    return _labelled(capacity_aggregates(records, baseline))
+
+
+def pareto_frontier(gaps: Sequence[float], biases: Sequence[float]) -> list[bool]:
+    """Which (gap, bias) points are on the Pareto frontier: no other point is at least as good
+    in both, a |gap| as small and a bias as large, and better in one. A smaller |gap| is better
+    (hiding the state costs less return) and so is a larger bias (memory hurts the MDP less).
+    Points with a NaN are never on it; equal points are on it together."""
+    points = np.stack([np.abs(np.asarray(gaps, float)), -np.asarray(biases, float)], axis=1)
+    valid = ~np.isnan(points).any(axis=1)
+
+    def dominated(p):
+        others = points[valid]
+        return bool(np.any(np.all(others <= p, axis=1) & np.any(others < p, axis=1)))
+
+    return [bool(ok) and not dominated(p) for p, ok in zip(points, valid, strict=True)]
 
 
 def game_versions(records: Sequence[CellRecord]) -> dict[str, int]:
@@ -102,13 +170,12 @@ def markdown(
 
 
 def aggregate_markdown(records: Sequence[CellRecord], baseline: str = "none") -> str:
-    """Per memory model, the IQM and mean over games of J, gap and bias (`aggregate`)."""
-    returns = {(r.env_id, r.memory, r.variant): r.eval_return for r in records}
+    """Per memory model, the IQM and mean over games of J, gap and bias (`aggregates`)."""
     lines = [
         "| memory f | over games | " + " | ".join(COLUMNS) + " | games |",
         "|---|---|" + "---|" * (len(COLUMNS) + 1),
     ]
-    for row in aggregate(returns, baseline=baseline):
+    for row in aggregates(records, baseline):
         fields = " | ".join(_cell(e) for e in (row.mdp, row.pomdp, row.gap, row.bias))
         lines.append(f"| {row.memory} | {row.statistic} | {fields} | {len(row.games[0])} |")
     note = (
@@ -127,21 +194,34 @@ DIAGNOSTICS = (  # column name, what it reads from a record (per seed)
 )
 
 
+def diagnostics(records: Sequence[CellRecord], confidence: float = 0.95) -> list[dict]:
+    """Per record, each of `DIAGNOSTICS` (name -> `Estimate`): its mean over the seeds where it
+    is defined, with a bootstrap interval."""
+    rng = np.random.default_rng(0)
+    return [
+        {
+            name: bootstrap_difference(
+                [x for x in read(r) if x is not None and not np.isnan(x)],
+                rng=rng,
+                confidence=confidence,
+            )
+            for name, read in DIAGNOSTICS
+        }
+        for r in records
+    ]
+
+
 def diagnostics_markdown(records: Sequence[CellRecord], confidence: float = 0.95) -> str:
     """Per cell, the memory diagnostics' means over seeds with bootstrap intervals."""
-    rng = np.random.default_rng(0)
     names = [name for name, _ in DIAGNOSTICS]
     lines = [
         "| game | memory f | variant | " + " | ".join(names) + " |",
         "|---|---|---|" + "---|" * len(names),
     ]
-    for r in records:
-        estimates = []
-        for _, read in DIAGNOSTICS:
-            values = [x for x in read(r) if x is not None and not np.isnan(x)]
-            estimates.append(bootstrap_difference(values, rng=rng, confidence=confidence))
-        fields = " | ".join(_cell(e) for e in estimates)
-        lines.append(f"| {r.env_id} | {r.memory} | {r.variant} | {fields} |")
+    estimates = diagnostics(records, confidence)
+    for r, memory, cell in zip(records, memory_names(records), estimates, strict=True):
+        fields = " | ".join(_cell(e) for e in cell.values())
+        lines.append(f"| {r.env_id} | {memory} | {r.variant} | {fields} |")
     note = (
         "Value smearing: the share of the last step's recall (gradient of its greedy score) on "
         f"frames at t/n < {SMEARING_CUTOFF}; a policy that needs only the current frame, as an "
@@ -155,20 +235,22 @@ def diagnostics_markdown(records: Sequence[CellRecord], confidence: float = 0.95
 def write_report(
     records: Sequence[CellRecord], out_dir: str | Path, baseline: str = "none"
 ) -> None:
-    """`table.csv`, `table.md` and the figures (see the module docstring) into `out_dir`."""
+    """`table.csv`, `table.md` and the figures (see `plots`) into `out_dir`."""
     from baselines.experiments import plots  # matplotlib is imported only here
 
     out_dir = Path(out_dir)
     rows, versions = table(records, baseline), game_versions(records)
+    several = len({r.capacity for r in records}) > 1
     write_csv(rows, out_dir / "table.csv", versions)
     sections = (
-        markdown(rows, versions=versions),
+        markdown(rows, versions=versions)
+        + ("\nMemory f 'lru 2x64': lru with 2 layers of 64 units.\n" if several else ""),
         "## Across games\n\n" + aggregate_markdown(records, baseline),
         "## Memory diagnostics\n\n" + diagnostics_markdown(records),
     )
     text = "\n".join(sections).encode()
     write_atomically(out_dir / "table.md", lambda f: f.write(text))
-    plots.write_figures(records, rows, out_dir)
+    plots.write_figures(records, out_dir, baseline)
 
 
 def write_folder_report(out_dir: str | Path, baseline: str = "none") -> list[CellRecord]:

@@ -1,4 +1,5 @@
-"""The baseline sweep: games x {MDP, POMDP, MDP without memory} x memory models x seeds.
+"""The baseline sweep: games x {MDP, POMDP, MDP without memory} x memory models x seeds, and
+optionally x network capacities (a grid of memory layers x hidden sizes).
 
 Each cell (one game, variant and memory model) runs jitted over its seeds: train (in chunks of
 updates, a progress bar advancing between them), then evaluate the final greedy policy for
@@ -37,23 +38,29 @@ from baselines.experiments import interrupt, loggers
 from baselines.experiments.provenance import provenance
 from baselines.experiments.records import (
     SALIENCY_TIMES,
+    Capacity,
     CellRecord,
     RecordLog,
     folder_records,
     log_name,
+    network_capacity,
     write_atomically,
 )
 from popgym_arcade_twins import diagnostics, harness, tasks
 from popgym_arcade_twins.envs import GAMES
 
-GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a cell computes
+# Settings that choose cells, not what a cell computes.
+GRID_FIELDS = ("env_ids", "memories", "layers", "hidden_sizes")
 
 DEFAULT_AGENT = PQNConfig(total_steps=204_800)  # env steps per seed: 400 updates of 512
 
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """A sweep: its grid, and the settings every cell trains, evaluates and diagnoses with."""
+    """A sweep: its grid, and the settings every cell trains, evaluates and diagnoses with.
+    `layers` or `hidden_sizes` make a capacity grid: every cell of the grid is run with each
+    (num_layers, hidden_size) of their product, the agent's own value standing in for an empty
+    one, and its name ends with its capacity ("CartPoleEasy/MDP/lru/2x64")."""
 
     env_ids: tuple[str, ...] = ("CartPoleEasy",)
     memories: tuple[str, ...] = ("lru",)
@@ -67,6 +74,8 @@ class SweepConfig:
     density_bins: int = 10
     ood_steps: int = 8  # steps after a perturbation over which its effect is averaged
     quick_compile: bool = False  # compile without LLVM optimisation: for runs of seconds
+    layers: tuple[int, ...] = ()  # capacity grid: memory layers per cell (none: the agent's)
+    hidden_sizes: tuple[int, ...] = ()  # capacity grid: their width (none: the agent's)
 
     def __post_init__(self):
         if not (self.env_ids and self.memories and self.seeds):
@@ -78,19 +87,40 @@ class SweepConfig:
         )
         for env_id in self.env_ids:
             tasks.make(env_id, False, self.obs_size)  # validates the ids and the size
-        for memory in (*self.memories, self.baseline):
-            self.train_config(memory)  # validates the names and sizes
+        for grid in ("layers", "hidden_sizes"):
+            if len(set(getattr(self, grid))) != len(getattr(self, grid)):
+                raise ValueError(f"{grid} must be distinct, got {getattr(self, grid)}")
+        if self.layers and not hasattr(self.agent, "num_layers"):
+            raise ValueError(f"layers: a {self.agent.algorithm} agent has one memory layer")
+        for capacity in self.capacities():
+            for memory in (*self.memories, self.baseline):
+                self.train_config(memory, capacity)  # validates the names and sizes
 
-    def train_config(self, memory: str) -> AgentConfig:
-        return self.agent.replace(memory=memory)
+    def capacities(self) -> tuple[Capacity | None, ...]:
+        """The capacity grid's (num_layers, hidden_size) pairs, or (None,) without one."""
+        if not (self.layers or self.hidden_sizes):
+            return (None,)
+        layers, hidden_size = network_capacity(dataclasses.asdict(self.agent))
+        return tuple(
+            (n, h) for n in self.layers or (layers,) for h in self.hidden_sizes or (hidden_size,)
+        )
+
+    def train_config(self, memory: str, capacity: Capacity | None = None) -> AgentConfig:
+        """The agent of `memory`'s cells, of `capacity` (None: the agent's own)."""
+        if capacity is None:
+            return self.agent.replace(memory=memory)
+        shape = {"num_layers": capacity[0]} if self.layers else {}
+        return self.agent.replace(memory=memory, hidden_size=capacity[1], **shape)
 
     def cells(self) -> list[Cell]:
-        """Per game: each model on the MDP and the POMDP, then the baseline on the MDP."""
+        """Per game and capacity: each model on the MDP and the POMDP, then the baseline on the
+        MDP (so each capacity's bias compares with the baseline of the same capacity)."""
         cells = []
         for env_id in self.env_ids:
-            for memory in dict.fromkeys((*self.memories, self.baseline)):
-                variants = harness.VARIANTS if memory in self.memories else ("MDP",)
-                cells += [Cell(env_id, variant, memory) for variant in variants]
+            for capacity in self.capacities():
+                for memory in dict.fromkeys((*self.memories, self.baseline)):
+                    variants = harness.VARIANTS if memory in self.memories else ("MDP",)
+                    cells += [Cell(env_id, variant, memory, capacity) for variant in variants]
         return cells
 
     def settings(self) -> dict[str, Any]:
@@ -103,6 +133,9 @@ class SweepConfig:
         """Hash of what a cell's record depends on (the grid aside), to refuse mixing sweeps."""
         settings = {k: v for k, v in self.settings().items() if k not in GRID_FIELDS}
         settings["agent"]["memory"] = None
+        for field, grid in (("num_layers", self.layers), ("hidden_size", self.hidden_sizes)):
+            if grid:
+                settings["agent"][field] = None
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -134,16 +167,27 @@ PAPER = SweepConfig(
 """The paper's grid: every game and difficulty, its seven memory models and none, 5 seeds,
 1e7 env steps per seed, 128 px: for GPUs and several hosts (`--shard`)."""
 
+CAPACITY = SweepConfig(
+    memories=("gru", "lru", "mingru"), layers=(1, 2, 3), hidden_sizes=(32, 64, 128, 256)
+)
+"""The cpu preset's game and budget for three memory models (and none) at 1-3 layers of 32-256
+units: 12 capacities, 84 cells, for the gap against the bias of each (`plots`' capacity.png)."""
+
+TINY_CAPACITY = dataclasses.replace(TINY, layers=(1, 2), hidden_sizes=(8, 16))
+"""`CAPACITY`'s grid at probe size (tests)."""
+
 
 @dataclass(frozen=True)
 class Cell:
     env_id: str
     variant: str  # "MDP" or "POMDP"
     memory: str
+    capacity: Capacity | None = None  # in a capacity grid: (num_layers, hidden_size)
 
     @property
     def name(self) -> str:
-        return f"{self.env_id}/{self.variant}/{self.memory}"
+        name = f"{self.env_id}/{self.variant}/{self.memory}"
+        return name + (f"/{self.capacity[0]}x{self.capacity[1]}" if self.capacity else "")
 
     @property
     def file_stem(self) -> str:
@@ -167,7 +211,7 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
     mdp, env_params = tasks.make(cell.env_id, False, config.obs_size)
     pomdp, _ = tasks.make(cell.env_id, True, config.obs_size)
     env = pomdp if partial_obs else mdp
-    train_config = config.train_config(cell.memory)
+    train_config = config.train_config(cell.memory, cell.capacity)
     trainer = make_trainer(train_config, env, env_params)
     policy = as_policy(trainer.network)
     horizon = min(config.diag_steps, int(env_params.max_steps_in_episode))
@@ -309,7 +353,7 @@ def make_record(
 ) -> CellRecord:
     """The JSON record of a finished cell: per-seed evaluation returns (J), training curves and
     recall density; the saliency arrays go to `cells/<cell>.npz`."""
-    train_config = config.train_config(cell.memory)
+    train_config = config.train_config(cell.memory, cell.capacity)
     updates = np.arange(1, train_config.num_updates + 1)
 
     def listed(array):  # NaN (no episode ended in an update) -> None, valid JSON
@@ -321,7 +365,10 @@ def make_record(
     returns = np.asarray(outputs["eval_return"])
     return CellRecord(
         cell=cell.name,
-        **dataclasses.asdict(cell),
+        env_id=cell.env_id,
+        variant=cell.variant,
+        memory=cell.memory,
+        capacity=network_capacity(dataclasses.asdict(train_config)),
         fingerprint=config.fingerprint(),
         seeds=tuple(config.seeds),
         eval_return=tuple(returns.mean(1).tolist()),
@@ -431,7 +478,7 @@ def run_sweep(
     )
     todo = [cell for cell, cell_left in zip(cells, is_left, strict=True) if cell_left]
     for number, cell in enumerate(todo, 1):
-        updates = config.train_config(cell.memory).num_updates
+        updates = config.train_config(cell.memory, cell.capacity).num_updates
         desc = f"cell {number}/{left} {cell.name}"
         with tqdm(
             total=updates, desc=desc, unit="update", disable=not (progress and writes)

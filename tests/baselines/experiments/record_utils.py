@@ -24,5 +24,6 @@ def hand_made_record(
         wall_s=1.0,
         settings={"obs_size": 32, "seeds": (0, 1)},
         provenance={"git_commit": "abc", "versions": {"jax": "0"}},
+        capacity=(2, 64),
     )
     return CellRecord(**(fields | changes))

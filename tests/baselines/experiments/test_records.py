@@ -1,4 +1,5 @@
-"""Records and report tables carry the game version; older records read back as version 1."""
+"""Records and report tables carry the game version; older records read back as version 1 and
+with the capacity of their settings."""
 
 import csv
 import dataclasses
@@ -27,6 +28,17 @@ def test_a_record_written_before_versions_reads_as_version_1():
     fields = dataclasses.asdict(record())
     del fields["game_version"]
     assert CellRecord.from_json(json.dumps(fields)).game_version == 1
+
+
+def test_a_record_written_before_capacities_reads_it_from_its_settings():
+    fields = dataclasses.asdict(record())
+    del fields["capacity"]
+    for agent, capacity in (
+        ({"num_layers": 3, "hidden_size": 32}, (3, 32)),
+        ({"hidden_size": 8}, (1, 8)),
+    ):
+        fields["settings"] = {"agent": agent}  # the second: stream_q, one layer
+        assert CellRecord.from_json(json.dumps(fields)).capacity == capacity
 
 
 def test_report_tables_carry_the_game_version(tmp_path):

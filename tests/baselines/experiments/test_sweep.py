@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.experiments.records import CellRecord, RecordLog, folder_records
-from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
+from baselines.agents.config import StreamQConfig
+from baselines.experiments.records import CellRecord, RecordLog, folder_records, network_capacity
+from baselines.experiments.sweep import TINY, TINY_CAPACITY, Shard, SweepConfig, run_sweep
 from tests.baselines.experiments.record_utils import hand_made_record
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,6 +71,7 @@ def records_of_tiny() -> list[CellRecord]:
             fingerprint=TINY.fingerprint(),
             settings=TINY.settings(),
             saliency_file=f"cells/{cell.file_stem}.npz",
+            capacity=network_capacity(dataclasses.asdict(TINY.agent)),
         )
         for cell in TINY.cells()
     ]
@@ -207,6 +209,33 @@ def test_a_record_reads_back_equal_to_the_one_written(tmp_path):
 def test_bad_sweep_settings_are_named(changes, message):
     with pytest.raises((ValueError, KeyError), match=message):  # KeyError: the model table's
         SweepConfig(**changes)
+
+
+def test_a_capacity_grid_names_its_cells_and_leaves_the_fingerprint_to_the_rest():
+    grid = TINY_CAPACITY
+    assert grid.capacities() == ((1, 8), (1, 16), (2, 8), (2, 16))
+    assert [cell.name for cell in grid.cells()[:3]] == [
+        "probe:one_bit/MDP/lru/1x8", "probe:one_bit/POMDP/lru/1x8", "probe:one_bit/MDP/none/1x8",
+    ]  # fmt: skip
+    assert grid.train_config("none", (2, 16)).num_layers == 2
+    assert grid.train_config("none", (2, 16)).hidden_size == 16
+    assert dataclasses.replace(grid, layers=(3,)).fingerprint() == grid.fingerprint()
+    wider = dataclasses.replace(TINY, agent=TINY.agent.replace(hidden_size=32))
+    assert TINY.capacities() == (None,) and wider.fingerprint() != TINY.fingerprint()
+    assert [cell.name for cell in TINY.cells()] == CELLS  # no grid: names as before
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"layers": (1, 1)}, "layers must be distinct"),
+        ({"hidden_sizes": (0,)}, "hidden_size must be a positive integer"),
+        ({"agent": StreamQConfig(), "memories": ("rtu",), "layers": (2,)}, "one memory layer"),
+    ],
+)
+def test_bad_capacity_grids_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(TINY, **changes)
 
 
 def test_a_shard_comes_from_its_flag_or_a_slurm_job_array():

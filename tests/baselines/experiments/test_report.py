@@ -1,0 +1,81 @@
+"""The report: cells of different capacities never share a row, the Pareto frontier of gap and
+bias, and every figure written from hand-made records (no training)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from baselines.experiments import report
+from baselines.experiments.records import CellRecord
+from tests.baselines.experiments.record_utils import hand_made_record
+
+FIGURES = (
+    "returns.png", "gap_bias.png", "aggregate.png", "ood.png", "recall_density.png",
+    "saliency.png", "training.png",
+)  # fmt: skip
+
+
+def test_the_pareto_frontier_keeps_the_points_no_other_beats_on_gap_and_bias():
+    gaps = [0.1, -0.05, 0.2, 0.3, 0.1, math.nan, 0.1, -0.35]
+    biases = [0.0, -0.1, -0.05, 0.2, 0.0, 0.5, -0.2, 0.2]
+    # 0 and 4 are equal (both kept); 1 has the smallest |gap|, 3 the largest bias; 2 and 6 are
+    # beaten by 0; 7's |gap| 0.35 is beaten by 3's 0.3 at the same bias; 5 has no gap.
+    expected = [True, True, False, True, True, False, False, False]
+    assert report.pareto_frontier(gaps, biases) == expected
+    assert report.pareto_frontier([], []) == []
+
+
+def cells(capacity, mdp: float, pomdp: float, none: float, env_id="CartPoleEasy"):
+    """The lru and none records of one game at `capacity`, J the given one on every seed."""
+    name = f"{env_id}/%s/%s/{capacity[0]}x{capacity[1]}"
+    kept = [("MDP", "lru", mdp), ("POMDP", "lru", pomdp), ("MDP", "none", none)]
+    return [
+        hand_made_record(
+            env_id, variant, memory, capacity=capacity, cell=name % (variant, memory),
+            eval_return=(value, value),
+            saliency_file="cells/" + (name % (variant, memory)).replace("/", "-") + ".npz",
+            value_smearing=(0.1, 0.2), ood_noise=((0.1, 0.2), (0.3, 0.0)),
+            ood_shuffle=((0.0, 0.1), (0.2, 0.1)),
+        )
+        for variant, memory, value in kept
+    ]  # fmt: skip
+
+
+def test_cells_of_two_capacities_never_share_a_row():
+    records = cells((1, 32), 0.8, 0.4, 0.9) + cells((2, 64), 0.6, 0.5, 0.3)
+    rows = {row.memory: row for row in report.table(records)}
+    assert list(rows) == ["lru 1x32", "none 1x32", "lru 2x64", "none 2x64"]
+    assert rows["lru 1x32"].gap.value == pytest.approx(0.4)
+    assert rows["lru 1x32"].bias.value == pytest.approx(-0.1)  # against none at 1x32
+    assert rows["lru 2x64"].bias.value == pytest.approx(0.3)  # against none at 2x64
+    summary = {(a.memory, a.statistic): a for a in report.aggregates(records)}
+    assert summary[("lru 2x64", "iqm")].gap.value == pytest.approx(0.1)
+    assert [row.memory for row in report.table(cells((1, 32), 0.8, 0.4, 0.9))] == ["lru", "none"]
+
+
+def write_saliency(folder, records: list[CellRecord], size: int = 8) -> None:
+    """A saliency file per record: frames and a saliency that falls by 1e3 per earlier frame."""
+    (folder / "cells").mkdir(exist_ok=True)
+    frames = np.zeros((2, 4, size, size, 3), np.uint8)
+    saliency = np.random.default_rng(0).random((2, 4, size, size))
+    saliency *= 10.0 ** (3 * np.arange(4) - 12)[None, :, None, None]
+    for r in records:
+        np.savez(folder / r.saliency_file, saliency=saliency, mdp_frames=frames,
+                 pomdp_frames=frames, length=np.array([8, 8]))  # fmt: skip
+
+
+def test_every_figure_writes_from_hand_made_records_and_capacity_png_with_several(tmp_path):
+    pytest.importorskip("matplotlib")
+    one = cells((2, 64), 0.8, 0.4, 0.9)
+    several = one + cells((1, 32), 0.6, 0.5, 0.3) + cells((1, 32), 0.7, 0.6, 0.5, "NavigatorEasy")
+    for folder, records in (("one", one), ("several", several)):
+        out = tmp_path / folder
+        out.mkdir()
+        write_saliency(out, records)
+        report.write_report(records, out)
+        for name in FIGURES:
+            assert (out / name).stat().st_size > 0, name
+    assert not (tmp_path / "one" / "capacity.png").exists()
+    assert (tmp_path / "several" / "capacity.png").stat().st_size > 0
+    assert "| CartPoleEasy | lru 1x32 |" in (tmp_path / "several" / "table.md").read_text()
