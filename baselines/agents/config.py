@@ -81,6 +81,11 @@ class TrainConfig(AgentConfig):
         return self.num_envs * self.rollout_steps
 
     @property
+    def gradient_steps(self) -> int:
+        """Optimizer steps over the whole run (what `anneal_lr` anneals over)."""
+        return self.num_updates * self.num_epochs * self.num_minibatches
+
+    @property
     def reads_previous_action(self) -> bool:
         """`previous_action`, except for the memoryless baseline: an agent that sees its last
         action can keep a bit in it (act on it, then copy it), which would be memory."""
@@ -88,11 +93,28 @@ class TrainConfig(AgentConfig):
 
 
 @dataclass(frozen=True)
-class PQNConfig(TrainConfig):
-    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Epsilon decays linearly
-    from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of training. Targets come from
-    each minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are
-    multiplied by `reward_scale` for learning."""
+class QConfig(TrainConfig):
+    """What PQN and DQN share: epsilon-greedy acting on Q-values, epsilon decaying linearly from
+    `epsilon_start` to `epsilon_end` over `epsilon_fraction` of the updates, then constant."""
+
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_fraction: float = 0.15
+
+    def __post_init__(self):
+        super().__post_init__()
+        values = (self.epsilon_start, self.epsilon_end, self.epsilon_fraction)
+        if not all(0 <= x <= 1 for x in values):
+            raise ValueError(
+                f"epsilon_start, epsilon_end and epsilon_fraction must lie in [0, 1], got {values}"
+            )
+
+
+@dataclass(frozen=True)
+class PQNConfig(QConfig):
+    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Targets come from each
+    minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are multiplied
+    by `reward_scale` for learning."""
 
     algorithm: ClassVar[str] = "pqn"
     hidden_size: int = 64
@@ -106,9 +128,6 @@ class PQNConfig(TrainConfig):
     lam: float = 0.95
     num_epochs: int = 4
     num_minibatches: int = 8
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.05
-    epsilon_fraction: float = 0.15
     reward_scale: float = 10.0
     fresh_targets: bool = True
 
