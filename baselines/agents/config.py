@@ -46,8 +46,9 @@ class AgentConfig:
 
 @dataclass(frozen=True)
 class TrainConfig(AgentConfig):
-    """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
-    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams.
+    """Settings shared by PQN, PPO and DQN. One update = `rollout_steps` steps of `num_envs` envs,
+    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams
+    (DQN draws its minibatches from a replay buffer instead, see `DQNConfig`).
     The agent's shape (`networks.Agent`): `num_layers` memory layers of `hidden_size`, each
     `residual` (LayerNorm of input + output) or not, and the `previous_action` as an input."""
 

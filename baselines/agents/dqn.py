@@ -7,9 +7,11 @@ plus the observation after them, and the memory carry the stream had before the 
 Once `learning_starts` env steps are done, every update takes `num_epochs * num_minibatches`
 gradient steps, each on `num_envs / num_minibatches` segments drawn uniformly from the filled
 part of the buffer. A drawn segment is replayed through the memory's sequence path from its
-stored carry (no burn-in) by the online and by the target network; the online pass regresses
-Q(o_t, a_t) on Q(lambda) targets (`common.lambda_returns`) whose bootstrap values are the target
-network's Q of the online network's greedy action (Double DQN). The observation after the segment
+stored carry by the online and by the target network (R2D2's stored state, without its burn-in:
+the carry came from the parameters that acted, not from those replaying it); the online pass
+regresses Q(o_t, a_t) on Q(lambda) targets (`common.lambda_returns`, rewards times
+`reward_scale`) whose bootstrap values are the target network's Q of the online network's
+greedy action (Double DQN). The observation after the segment
 is replayed as one more step, so the last bootstrap comes from the target network too; at
 truncations the bootstrap is the acting pass's max Q of the final frame, stored with the segment
 (as PQN does; the frame itself is not stored). Terminations stop bootstrapping.
