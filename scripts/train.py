@@ -1,7 +1,8 @@
-"""Train one (env id, variant, memory model) with PQN, PPO or streaming Q(lambda) over seeds,
-from the command line.
+"""Train one (env id, variant, memory model) with PQN, PPO, DQN or streaming Q(lambda) over
+seeds, from the command line.
 
     python scripts/train.py CartPoleEasy --algorithm pqn --memory lru --steps 2.048e6 --seeds 2
+    python scripts/train.py CartPoleEasy --algorithm dqn --memory lru --steps 2e4
     python scripts/train.py CountRecallEasy --pomdp --algorithm ppo --memory gru --out runs/cr
     python scripts/train.py CountRecallEasy --pomdp --algorithm stream_q --gradient rtrl
 

@@ -56,6 +56,22 @@ def gae(rewards, values, next_values, terminated, truncated, final_values, gamma
     return advantages, advantages + values
 
 
+def q_diagnostics(q: jax.Array, action: jax.Array, targets: jax.Array) -> dict[str, jax.Array]:
+    """Health of Q-values q [..., A] and actions taken [...]: mean Q of the taken actions and
+    mean target, mean gap between the two best actions' Q, and the share of greedy actions equal
+    to the most common greedy action (1: the same action everywhere)."""
+    chosen = jnp.take_along_axis(q, action[..., None], axis=-1)[..., 0]
+    top_two = jax.lax.top_k(q, 2)[0]
+    greedy = jnp.argmax(q, -1).ravel()
+    counts = jnp.zeros(q.shape[-1]).at[greedy].add(1.0)
+    return {
+        "q_taken": jnp.mean(chosen),
+        "q_target": jnp.mean(targets),
+        "q_margin": jnp.mean(top_two[..., 0] - top_two[..., 1]),
+        "greedy_mode_share": jnp.max(counts) / greedy.size,
+    }
+
+
 def env_minibatches(key: jax.Array, tape, carry, num_minibatches: int):
     """Shuffle the envs of a tape and split them into `num_minibatches` smaller tapes.
 

@@ -46,8 +46,9 @@ class AgentConfig:
 
 @dataclass(frozen=True)
 class TrainConfig(AgentConfig):
-    """Settings shared by PQN and PPO. One update = `rollout_steps` steps of `num_envs` envs,
-    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams.
+    """Settings shared by PQN, PPO and DQN. One update = `rollout_steps` steps of `num_envs` envs,
+    then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams
+    (DQN draws its minibatches from a replay buffer instead, see `DQNConfig`).
     The agent's shape (`networks.Agent`): `num_layers` memory layers of `hidden_size`, each
     `residual` (LayerNorm of input + output) or not, and the `previous_action` as an input."""
 
@@ -81,6 +82,11 @@ class TrainConfig(AgentConfig):
         return self.num_envs * self.rollout_steps
 
     @property
+    def gradient_steps(self) -> int:
+        """Optimizer steps over the whole run (what `anneal_lr` anneals over)."""
+        return self.num_updates * self.num_epochs * self.num_minibatches
+
+    @property
     def reads_previous_action(self) -> bool:
         """`previous_action`, except for the memoryless baseline: an agent that sees its last
         action can keep a bit in it (act on it, then copy it), which would be memory."""
@@ -88,11 +94,30 @@ class TrainConfig(AgentConfig):
 
 
 @dataclass(frozen=True)
-class PQNConfig(TrainConfig):
-    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Epsilon decays linearly
-    from `epsilon_start` to `epsilon_end` over `epsilon_fraction` of training. Targets come from
-    each minibatch's own pass with `fresh_targets`, else from the acting pass; rewards are
-    multiplied by `reward_scale` for learning."""
+class QConfig(TrainConfig):
+    """What PQN and DQN share: epsilon-greedy acting on Q-values, epsilon decaying linearly from
+    `epsilon_start` to `epsilon_end` over `epsilon_fraction` of the updates, then constant; and
+    rewards multiplied by `reward_scale` for learning (the Q-values' scale, not the returns
+    logged)."""
+
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_fraction: float = 0.15
+    reward_scale: float = 10.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        values = (self.epsilon_start, self.epsilon_end, self.epsilon_fraction)
+        if not all(0 <= x <= 1 for x in values):
+            raise ValueError(
+                f"epsilon_start, epsilon_end and epsilon_fraction must lie in [0, 1], got {values}"
+            )
+
+
+@dataclass(frozen=True)
+class PQNConfig(QConfig):
+    """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Targets come from each
+    minibatch's own pass with `fresh_targets`, else from the acting pass."""
 
     algorithm: ClassVar[str] = "pqn"
     hidden_size: int = 64
@@ -106,11 +131,61 @@ class PQNConfig(TrainConfig):
     lam: float = 0.95
     num_epochs: int = 4
     num_minibatches: int = 8
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.05
-    epsilon_fraction: float = 0.15
-    reward_scale: float = 10.0
     fresh_targets: bool = True
+
+
+@dataclass(frozen=True)
+class DQNConfig(QConfig):
+    """DQN (`baselines/agents/dqn.py`): replay of whole tape segments, a target network and
+    Double-DQN Q(lambda) targets (lam 0: one-step targets). Each update's tape goes into a ring
+    buffer of `buffer_segments` segments (one per env: `rollout_steps` steps and the carry it
+    started from). From `learning_starts` env steps on, each update takes `num_epochs` x
+    `num_minibatches` gradient steps, each on `num_envs / num_minibatches` segments drawn
+    uniformly from the buffer: as many gradient steps and segments as PQN's epochs, so
+    `num_epochs` is the replay ratio (segments replayed per segment collected). The target
+    network is a copy of the online one, refreshed every `target_update_interval` updates.
+    16 envs x 25 steps: 400 env steps per update, so round budgets (2e4, 1e6) are whole updates;
+    the learning rate, replay ratio, lam and reward scale are the best of six settings tried on
+    CartPoleEasy (MDP, 64 px, 40k env steps, 2 seeds)."""
+
+    algorithm: ClassVar[str] = "dqn"
+    hidden_size: int = 64
+    num_layers: int = 2
+    previous_action: bool = True
+    residual: bool = True
+    num_envs: int = 16
+    rollout_steps: int = 25
+    anneal_lr: bool = False
+    lam: float = 0.95
+    num_epochs: int = 4
+    buffer_segments: int = 256  # replay capacity, in segments of rollout_steps steps
+    learning_starts: int = 2000  # env steps collected before the first gradient step
+    target_update_interval: int = 10  # updates between copies of the online parameters
+
+    def __post_init__(self):
+        super().__post_init__()
+        require_positive(self, "buffer_segments", "target_update_interval")
+        if self.buffer_segments < self.num_envs:
+            raise ValueError(
+                f"buffer_segments ({self.buffer_segments}) must hold one update's "
+                f"{self.num_envs} segments (num_envs)"
+            )
+        if not 0 <= self.learning_starts <= self.num_updates * self.steps_per_update:
+            raise ValueError(
+                f"learning_starts ({self.learning_starts}) must lie in [0, "
+                f"{self.num_updates * self.steps_per_update}] (the env steps of total_steps)"
+            )
+
+    @property
+    def first_learning_update(self) -> int:
+        """The first update (counting from 0) that learns: the one whose rollout reaches
+        `learning_starts` env steps."""
+        return max(0, -(-self.learning_starts // self.steps_per_update) - 1)
+
+    @property
+    def gradient_steps(self) -> int:
+        learning_updates = self.num_updates - self.first_learning_update
+        return learning_updates * self.num_epochs * self.num_minibatches
 
 
 @dataclass(frozen=True)

@@ -18,33 +18,20 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from baselines.agents.common import lambda_returns
+from baselines.agents.common import lambda_returns, q_diagnostics
 from baselines.agents.config import PQNConfig
 from baselines.agents.rollout import Steps, collect
 from baselines.agents.training import (
     RunnerState,
     Trainer,
     episode_metrics,
+    epsilon_greedy,
+    epsilon_schedule,
     make_learner,
+    max_q,
     run_epochs,
     scan_updates,
 )
-
-
-def q_diagnostics(q: jax.Array, action: jax.Array, targets: jax.Array) -> dict[str, jax.Array]:
-    """Health of Q-values q [..., A] and actions taken [...]: mean Q of the taken actions and
-    mean target, mean gap between the two best actions' Q, and the share of greedy actions equal
-    to the most common greedy action (1: the same action everywhere)."""
-    chosen = jnp.take_along_axis(q, action[..., None], axis=-1)[..., 0]
-    top_two = jax.lax.top_k(q, 2)[0]
-    greedy = jnp.argmax(q, -1).ravel()
-    counts = jnp.zeros(q.shape[-1]).at[greedy].add(1.0)
-    return {
-        "q_taken": jnp.mean(chosen),
-        "q_target": jnp.mean(targets),
-        "q_margin": jnp.mean(top_two[..., 0] - top_two[..., 1]),
-        "greedy_mode_share": jnp.max(counts) / greedy.size,
-    }
 
 
 def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
@@ -52,11 +39,7 @@ def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
         config, env, env_params, "q", optax.radam
     )
     num_actions = env.action_space(env_params).n
-    epsilon = optax.linear_schedule(
-        config.epsilon_start,
-        config.epsilon_end,
-        max(1, round(config.epsilon_fraction * config.num_updates)),
-    )
+    epsilon = epsilon_schedule(config)
 
     def targets_from(values, steps: Steps, next_value):
         return lambda_returns(
@@ -67,7 +50,7 @@ def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
     def loss_fn(params, carry, steps: Steps, next_value, targets):
         _, q = network.apply(params, carry, steps.obs, steps.start, steps.prev_action)
         if config.fresh_targets:
-            values = jax.lax.stop_gradient(jnp.max(q, -1))
+            values = jax.lax.stop_gradient(max_q(q))
             targets = targets_from(values, steps, next_value[0])
         chosen = jnp.take_along_axis(q, steps.action[..., None], axis=-1)[..., 0]
         return 0.5 * jnp.mean((chosen - targets) ** 2)
@@ -75,16 +58,9 @@ def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
     def update(state: RunnerState):
         key, key_rollout, key_learn = jax.random.split(state.key, 3)
         explore_rate = epsilon(state.update)
-
-        def act(key, q):
-            key_explore, key_random = jax.random.split(key)
-            random_action = jax.random.randint(key_random, q.shape[:-1], 0, num_actions)
-            explore = jax.random.uniform(key_explore, q.shape[:-1]) < explore_rate
-            return jnp.where(explore, random_action, jnp.argmax(q, -1)), jnp.max(q, -1), q
-
         actors, tape = collect(
-            key_rollout, state.actors, state.params, env, env_params, apply_step, act,
-            lambda q: jnp.max(q, -1), config.rollout_steps,
+            key_rollout, state.actors, state.params, env, env_params, apply_step,
+            epsilon_greedy(explore_rate, num_actions), max_q, config.rollout_steps,
         )  # fmt: skip
         steps = tape.steps
         targets = targets_from(steps.value, steps, tape.next_value)

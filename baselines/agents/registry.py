@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from baselines.agents import ppo, pqn, streaming
-from baselines.agents.config import AgentConfig, PPOConfig, PQNConfig, StreamQConfig
+from baselines.agents import dqn, ppo, pqn, streaming
+from baselines.agents.config import (
+    AgentConfig,
+    DQNConfig,
+    PPOConfig,
+    PQNConfig,
+    StreamQConfig,
+)
 from baselines.agents.training import Trainer
 
 
@@ -25,6 +31,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         (PQNConfig, pqn.make_train),
         (PPOConfig, ppo.make_train),
         (StreamQConfig, streaming.make_train),
+        (DQNConfig, dqn.make_train),
     )
 }
 

@@ -1,4 +1,5 @@
-"""What PQN and PPO share around their math: runner state, optimizer, epochs over a tape."""
+"""What PQN, PPO and DQN share around their math: runner state, optimizer, epochs over a tape,
+epsilon-greedy acting."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import optax
 from flax import struct
 
 from baselines.agents.common import env_minibatches
-from baselines.agents.config import TrainConfig
+from baselines.agents.config import QConfig, TrainConfig
 from baselines.agents.networks import Agent
-from baselines.agents.rollout import Actors, Steps, reset_actors
+from baselines.agents.rollout import ActFn, Actors, Steps, reset_actors
 from popgym_arcade_twins.wrappers import LogWrapper
 
 
@@ -70,9 +71,8 @@ def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable
 
 def make_optimizer(config: TrainConfig, make: Callable[..., optax.GradientTransformation]):
     """Gradient clipping, then `make(learning_rate)`, the rate annealed linearly to 0 if asked."""
-    total = config.num_updates * config.num_epochs * config.num_minibatches
     rate = (
-        optax.linear_schedule(config.learning_rate, 0.0, total)
+        optax.linear_schedule(config.learning_rate, 0.0, config.gradient_steps)
         if config.anneal_lr
         else config.learning_rate
     )
@@ -109,6 +109,31 @@ def run_epochs(key, params, opt_state, optimizer, loss_fn, per_step, carry, conf
         epoch, (params, opt_state), jax.random.split(key, config.num_epochs)
     )
     return params, opt_state, jnp.mean(losses)
+
+
+def epsilon_schedule(config: QConfig) -> optax.Schedule:
+    """Epsilon of each update: `epsilon_start` down to `epsilon_end` over `epsilon_fraction` of
+    the updates, then constant."""
+    decay = max(1, round(config.epsilon_fraction * config.num_updates))
+    return optax.linear_schedule(config.epsilon_start, config.epsilon_end, decay)
+
+
+def epsilon_greedy(epsilon: jax.Array, num_actions: int) -> ActFn:
+    """The rollout's act on Q-values [B, A]: a uniform random action with probability `epsilon`,
+    else the greedy one; its value is max Q, its extras the Q-values."""
+
+    def act(key: jax.Array, q: jax.Array):
+        key_explore, key_random = jax.random.split(key)
+        random_action = jax.random.randint(key_random, q.shape[:-1], 0, num_actions)
+        explore = jax.random.uniform(key_explore, q.shape[:-1]) < epsilon
+        return jnp.where(explore, random_action, jnp.argmax(q, -1)), max_q(q), q
+
+    return act
+
+
+def max_q(q: jax.Array) -> jax.Array:
+    """The value of Q-values [..., A]: the best action's."""
+    return jnp.max(q, -1)
 
 
 def scan_updates(init, update, num_updates: int):

@@ -2,10 +2,10 @@
 
 import pytest
 
-from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
+from baselines.agents.config import DQNConfig, PPOConfig, PQNConfig, StreamQConfig
 
 
-@pytest.mark.parametrize("config_class", [PQNConfig, PPOConfig, StreamQConfig])
+@pytest.mark.parametrize("config_class", [PQNConfig, PPOConfig, StreamQConfig, DQNConfig])
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -46,6 +46,40 @@ def test_batched_checks(changes, message):
 def test_streaming_checks(changes, message):
     with pytest.raises(ValueError, match=message):
         StreamQConfig(**changes)
+
+
+@pytest.mark.parametrize("config_class", [PQNConfig, DQNConfig])
+def test_epsilon_must_be_a_probability(config_class):
+    with pytest.raises(ValueError, match=r"epsilon_start, epsilon_end and epsilon_fraction must"):
+        config_class(epsilon_end=1.5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"buffer_segments": 8}, r"buffer_segments \(8\) must hold one update's 16 segments"),
+        ({"target_update_interval": 0}, "target_update_interval must be a positive integer"),
+        ({"learning_starts": -1}, r"learning_starts \(-1\) must lie in \[0, 1000000\]"),
+        ({"total_steps": 1200}, r"learning_starts \(2000\) must lie in \[0, 1200\]"),
+        ({"num_minibatches": 3}, "must be a multiple of num_minibatches"),
+    ],
+)
+def test_dqn_checks(changes, message):
+    with pytest.raises(ValueError, match=message):
+        DQNConfig(**changes)
+
+
+def test_dqn_counts_gradient_steps_from_its_first_learning_update():
+    config = DQNConfig(total_steps=4000, learning_starts=1000)  # 10 updates of 400 env steps
+    assert config.first_learning_update == 2  # the rollout that reaches 1,200 env steps
+    assert config.gradient_steps == (10 - 2) * 4 * 4
+    assert config.replace(learning_starts=800).first_learning_update == 1
+    assert (
+        config.replace(learning_starts=0).gradient_steps
+        == PQNConfig()
+        .replace(num_envs=16, num_minibatches=4, total_steps=4000, rollout_steps=25)
+        .gradient_steps
+    )
 
 
 def test_defaults_are_valid_and_count_updates():

@@ -4,8 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.agents.common import lambda_returns
-from baselines.agents.pqn import q_diagnostics
+from baselines.agents.common import lambda_returns, q_diagnostics
 
 
 def test_q_diagnostics_by_hand():

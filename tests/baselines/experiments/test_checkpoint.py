@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
+from baselines.agents.config import DQNConfig, PPOConfig, PQNConfig, StreamQConfig
 from baselines.agents.networks import Agent
 from baselines.agents.registry import make_trainer
 from baselines.experiments import checkpoint
@@ -48,6 +48,15 @@ def test_a_checkpoint_records_the_game_version_and_old_ones_read_as_1(tmp_path):
         PQNConfig(hidden_size=8, num_envs=4, rollout_steps=4, num_minibatches=2, total_steps=64),
         PPOConfig(memory="gru", hidden_size=8, num_envs=4, rollout_steps=4, total_steps=64),
         StreamQConfig(hidden_size=8, steps_per_update=4, total_steps=64),
+        DQNConfig(
+            hidden_size=8,
+            num_envs=4,
+            rollout_steps=4,
+            num_minibatches=2,
+            total_steps=64,
+            buffer_segments=8,
+            learning_starts=0,
+        ),
     ],
     ids=lambda config: config.algorithm,
 )

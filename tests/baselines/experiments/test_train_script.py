@@ -23,6 +23,15 @@ def test_stream_q_trains_from_the_command_line(capsys):
     assert summary["env_steps_per_seed"] == 1000
 
 
+def test_dqn_trains_from_the_command_line(capsys):
+    train.main([*PROBE, "--algorithm", "dqn", "--memory", "gru", "--hidden-size", "8",
+                "--num-envs", "4", "--rollout-steps", "4", "--num-minibatches", "2",
+                "--buffer-segments", "8", "--learning-starts", "16", "--steps", "64"])  # fmt: skip
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (summary["algorithm"], summary["memory"]) == ("dqn", "gru")
+    assert summary["env_steps_per_seed"] == 64
+
+
 FIELDS = {f.name for a in ALGORITHMS.values() for f in dataclasses.fields(a.config_type)}
 
 
