@@ -44,7 +44,9 @@ def train(name: str):
     """Adam (lr 1e-2) on the copy task with hidden 32. Returns the initial and trained
     parameters and the accuracy over the last 20 steps, each measured on a fresh batch before
     training on it. Cached: one run per model serves every test."""
-    net, optimizer = Recall(MEMORY_MODELS[name](hidden_size=32)), optax.adam(1e-2)
+    options = {"max_length": DELAY + 1} if name == "transformer" else {}  # the episode fits
+    net = Recall(MEMORY_MODELS[name](hidden_size=32, **options))
+    optimizer = optax.adam(1e-2)
 
     def loss(params, key):
         x, start, labels = copy_batch(key)
