@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from baselines.agents.networks import Agent, Encoder, as_policy, average_pool, patches
+from tests.compiling import jit
 
 
 def test_patches_equal_a_convolution_whose_kernel_is_its_stride():
@@ -131,15 +132,16 @@ def test_a_step_is_encode_remember_heads_and_memory_parameters_are_what_remember
     start = jnp.array([True, False])
     carry = agent.initialize_carry((2,)) + (0.5 + 0.5j)  # a carry every parameter acts on
     params = agent.init(jax.random.key(1), carry, obs[None], start[None])
-    features = agent.apply(params, obs, method=Agent.encode)
-    new_carry, remembered = agent.apply(params, carry, features, start, method=Agent.remember)
-    q = agent.apply(params, features, remembered, method=Agent.heads)
-    stepped = agent.apply(params, carry, obs, start, method=Agent.step)
+    apply = jit(agent.apply, static_argnames="method")  # one program per method, not per op
+    features = apply(params, obs, method=Agent.encode)
+    new_carry, remembered = apply(params, carry, features, start, method=Agent.remember)
+    q = apply(params, features, remembered, method=Agent.heads)
+    stepped = apply(params, carry, obs, start, method=Agent.step)
     for a, b in zip(jax.tree.leaves((new_carry, q)), jax.tree.leaves(stepped), strict=True):
         np.testing.assert_array_equal(a, b)
 
     def used_by(loss):  # which parameters `loss` depends on
-        return jax.tree.map(lambda g: bool(jnp.any(g != 0)), jax.grad(loss)(params))
+        return jax.tree.map(lambda g: bool(jnp.any(g != 0)), jit(jax.grad(loss))(params))
 
     def memory_output(params):
         carry_out, out = agent.apply(params, carry, features, start, method=Agent.remember)
