@@ -13,21 +13,23 @@ from baselines.agents.networks import Agent
 from baselines.agents.registry import make_trainer
 from baselines.experiments import checkpoint
 from popgym_arcade_twins import tasks
+from tests.compiling import jit
 
 
 def test_save_then_load_roundtrip(tmp_path):
     config = PPOConfig(memory="gru", hidden_size=8, num_envs=4, num_minibatches=2)
     agent = Agent(config.memory, config.hidden_size, 5, head="actor_critic")
     obs, start = jnp.zeros((2, 4, 32, 32, 3), jnp.uint8), jnp.ones((2, 4), bool)
-    params = agent.init(jax.random.key(0), agent.initialize_carry((4,)), obs, start)
+    params = jit(agent.init)(jax.random.key(0), agent.initialize_carry((4,)), obs, start)
     checkpoint.save(tmp_path, config, params, env_id="CartPoleEasy")
     record, loaded_config, loaded = checkpoint.load(tmp_path)
     assert loaded_config == config and record["env_id"] == "CartPoleEasy"
     assert len(record["provenance"]["git_commit"]) >= 40  # this checkout's commit
     assert record["provenance"]["versions"]["jax"] == jax.__version__
     assert record["game_version"] == 1
-    _, expected = agent.apply(params, agent.initialize_carry((4,)), obs, start)
-    _, got = agent.apply(loaded, agent.initialize_carry((4,)), obs, start)
+    apply = jit(agent.apply)
+    _, expected = apply(params, agent.initialize_carry((4,)), obs, start)
+    _, got = apply(loaded, agent.initialize_carry((4,)), obs, start)
     for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got), strict=True):
         np.testing.assert_array_equal(a, b)
 
