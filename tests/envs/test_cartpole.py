@@ -65,23 +65,24 @@ def test_reward_scale_follows_the_time_limit():
 def test_pomdp_shows_cart_and_pole_only_at_reset():
     mdp, pomdp, params = pat.make_twins("CartPoleEasy", obs_size=64)
     _, state = mdp.reset(jax.random.key(0), params)
-    assert np.array_equal(mdp.draw(state), pomdp.draw(state))
+    draw_mdp, draw_pomdp = jax.jit(mdp.draw), jax.jit(pomdp.draw)  # compiled, not op by op
+    assert np.array_equal(draw_mdp(state), draw_pomdp(state))
     later = state.replace(time=jnp.int32(1))
     track = mdp.renderer.track
-    mdp_track = np.asarray(mdp.draw(later))[track.top : track.bottom]
-    pomdp_track = np.asarray(pomdp.draw(later))[track.top : track.bottom]
+    mdp_track = np.asarray(draw_mdp(later))[track.top : track.bottom]
+    pomdp_track = np.asarray(draw_pomdp(later))[track.top : track.bottom]
     assert not np.array_equal(mdp_track, pomdp_track)
     below = slice(track.bottom, None)
-    assert np.array_equal(np.asarray(mdp.draw(later))[below], np.asarray(pomdp.draw(later))[below])
+    assert np.array_equal(np.asarray(draw_mdp(later))[below], np.asarray(draw_pomdp(later))[below])
 
 
 def test_velocity_arrows_encode_sign():
     mdp, params = pat.make("CartPoleEasy", obs_size=64)
-    box = mdp.renderer.linear
-    left = np.asarray(mdp.draw(_state([0.0, -1.5, 0.0, 0.0])))[
+    box, draw = mdp.renderer.linear, jax.jit(mdp.draw)
+    left = np.asarray(draw(_state([0.0, -1.5, 0.0, 0.0])))[
         box.top : box.bottom, box.left : box.right
     ]
-    right = np.asarray(mdp.draw(_state([0.0, 1.5, 0.0, 0.0])))[
+    right = np.asarray(draw(_state([0.0, 1.5, 0.0, 0.0])))[
         box.top : box.bottom, box.left : box.right
     ]
     np.testing.assert_array_equal(left, right[:, ::-1])  # mirror images
