@@ -7,10 +7,10 @@
 Every agent is trained separately for each budget (no checkpoint of a longer run), with seeds
 vmapped, and its greedy policy is evaluated by the same `harness.evaluate` on `--eval-episodes`
 episodes (rejax's PPO: the argmax of its logits; rejax's PQN: of its Q-values; observations
-normalized by its running statistics as in its training). Ours are the sweep's default PQN (with
-`--pqn-memory`) and PPO (with `--ppo-memory`); rejax's run with its defaults, `--rejax-envs` envs
-and observation normalization. Prints one JSON line per (agent, game, twin, budget) and writes
-OUT.jsonl and OUT.md (the table).
+normalized by its running statistics as in its training). Ours are PQN and PPO with their
+defaults and memories `--pqn-memory` and `--ppo-memory`; rejax's run with its defaults,
+`--rejax-envs` envs and observation normalization. Prints one JSON line per (agent, game,
+twin, budget) and writes OUT.jsonl and OUT.md (the table).
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from baselines.agents.config import PPOConfig
+from baselines.agents.config import PPOConfig, PQNConfig
 from baselines.experiments import cli
-from baselines.experiments.sweep import DEFAULT_AGENT
 from baselines.experiments.trials import train_and_evaluate
 from popgym_arcade_twins import harness, tasks
 from popgym_arcade_twins.compat import ArcadeEnv
@@ -79,7 +78,7 @@ def agent_returns(agent: str, env_id: str, twin: str, steps: int, args) -> np.nd
             name, env, env_params, steps, seeds, args.eval_episodes, args.rejax_envs
         )
     if agent == "ours-pqn":
-        config = DEFAULT_AGENT.replace(memory=args.pqn_memory, total_steps=steps)
+        config = PQNConfig(memory=args.pqn_memory, total_steps=steps)
     else:
         config = PPOConfig(memory=args.ppo_memory, total_steps=steps)
     returns, _ = train_and_evaluate(config, env, env_params, seeds, args.eval_episodes)
@@ -124,7 +123,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=cli.positive_integer, default=3)
     parser.add_argument("--obs-size", type=cli.positive_integer, default=64)
     parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
-    parser.add_argument("--pqn-memory", default=DEFAULT_AGENT.memory)
+    parser.add_argument("--pqn-memory", default="lru")
     parser.add_argument("--ppo-memory", default="gru")
     parser.add_argument("--rejax-envs", type=cli.positive_integer, default=8)
     parser.add_argument("--out", default="runs/bench_rejax", help="writes OUT.jsonl and OUT.md")
@@ -135,7 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
         cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
     cli.build(parser, lambda: PPOConfig(memory=args.ppo_memory))
-    cli.build(parser, lambda: DEFAULT_AGENT.replace(memory=args.pqn_memory))
+    cli.build(parser, lambda: PQNConfig(memory=args.pqn_memory))
     if any(a.startswith("rejax-") for a in args.agents):
         try:
             import rejax  # noqa: F401

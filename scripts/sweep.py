@@ -58,12 +58,12 @@ PRESETS = {
     "capacity": CAPACITY,
     "capacity-smoke": TINY_CAPACITY,
 }
-# Env steps/s of all seeds of a cell together, where measured: the cpu preset's PQN on the
-# 2-core CPU (`scripts/train.py CartPoleEasy --obs-size 64 --seeds 5 --steps 20480`, 25,600 steps
-# per 7 s once compiled). No GPU figure has been measured (`scripts/bench_device.py`).
-MEASURED_STEPS_PER_S = {"cpu": 3_650}
+# Env steps/s of all seeds of a cell together, where measured: the cpu preset's PPO on the 2-core
+# CPU, one whole cell with its compiles and diagnostics (CartPoleEasy/MDP/none, 5 x 204,800 steps
+# in 395 s). No GPU figure has been measured (`scripts/bench_device.py`).
+MEASURED_STEPS_PER_S = {"cpu": 2_600}
 
-# The agent options' defaults: the sweep's own PQN, the other algorithms' config defaults.
+# The agent options' defaults: the sweep's own agent, the other algorithms' config defaults.
 AGENT_TEMPLATES = [
     DEFAULT_AGENT if name == DEFAULT_AGENT.algorithm else algorithm.config_type
     for name, algorithm in ALGORITHMS.items()
@@ -155,7 +155,7 @@ def plan(config: SweepConfig, steps_per_s: float | None) -> str:
     if steps_per_s is None:
         return text + " (no measured steps/s for this preset: no time estimate)"
     hours = total / steps_per_s / 3600
-    return text + f"; about {hours * 60:.0f} minutes at {steps_per_s:,} env steps/s, compiles aside"
+    return text + f"; about {hours * 60:.0f} minutes at {steps_per_s:,} env steps/s (as measured)"
 
 
 def main(argv: list[str] | None = None) -> None:
