@@ -85,7 +85,7 @@ def agent_returns(agent: str, env_id: str, twin: str, steps: int, args) -> np.nd
     return np.asarray(returns)
 
 
-def write_table(records: list[dict], path: Path) -> None:
+def write_table(records: list[dict], path: Path, command: str) -> None:
     """OUT.md: mean evaluation return (and per seed) by game, twin and budget, one column per
     agent."""
     cells = {(r["env_id"], r["twin"], r["env_steps"]): {} for r in records}
@@ -105,7 +105,7 @@ def write_table(records: list[dict], path: Path) -> None:
         lines.append(f"| {env_id} | {twin} | {steps:,} | " + " | ".join(shown) + " |")
     note = (
         "\nMean greedy evaluation return over seeds (each seed's mean in brackets); every agent "
-        "evaluated by `harness.evaluate`. Command: `python scripts/bench_rejax.py`.\n"
+        f"evaluated by `harness.evaluate`. Command: `{command}`.\n"
     )
     path.write_text("\n".join(lines) + "\n" + note)
 
@@ -119,7 +119,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[f"{g}:{t}" for g in ("CartPoleEasy", "MineSweeperEasy") for t in ("MDP", "POMDP")],
     )  # fmt: skip
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=AGENTS)
-    parser.add_argument("--budgets", nargs="+", type=cli.integer, default=[32_768, 204_800])
+    parser.add_argument(
+        "--budgets", nargs="+", type=cli.positive_integer, default=[32_768, 204_800]
+    )
     parser.add_argument("--seeds", type=cli.positive_integer, default=3)
     parser.add_argument("--obs-size", type=cli.positive_integer, default=64)
     parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
@@ -133,8 +135,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if twin not in ("MDP", "POMDP"):
             parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
         cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
-    cli.build(parser, lambda: PPOConfig(memory=args.ppo_memory))
-    cli.build(parser, lambda: PQNConfig(memory=args.pqn_memory))
+    for steps in args.budgets:  # every budget holds at least one update of each of ours
+        cli.build(parser, lambda s=steps: PPOConfig(memory=args.ppo_memory, total_steps=s))
+        cli.build(parser, lambda s=steps: PQNConfig(memory=args.pqn_memory, total_steps=s))
     if any(a.startswith("rejax-") for a in args.agents):
         try:
             import rejax  # noqa: F401
@@ -165,7 +168,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(record), flush=True)
                 records.append(record)
     out.with_suffix(".jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    write_table(records, out.with_suffix(".md"))
+    command = " ".join(
+        ["python scripts/bench_rejax.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    write_table(records, out.with_suffix(".md"), command)
     print(out.with_suffix(".md").read_text(), file=sys.stderr)
 
 

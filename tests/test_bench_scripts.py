@@ -1,0 +1,40 @@
+"""The benchmark scripts refuse a user's mistake in one line, before any training."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--envs", "CartPoleEasy"], "expected GAME:MDP or GAME:POMDP, got 'CartPoleEasy'"),
+        (["--envs", "CartPolEasy:MDP"], "did you mean"),
+        (["--pqn-memory", "lstm"], "lstm"),
+        (["--budgets", "-5"], "-5"),
+        (["--budgets", "1000"], "less than one update"),
+    ],
+)
+def test_bench_rejax_refuses_bad_settings_in_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        script("bench_rejax").parse_args([*argv, "--agents", "ours-pqn"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in error and message in error
+
+
+def test_bench_update_refuses_a_bad_config_in_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        script("bench_update").main(["--num-envs", "6", "--num-minibatches", "4"])
+    assert exit_info.value.code == 2
+    assert "multiple of num_minibatches" in capsys.readouterr().err
