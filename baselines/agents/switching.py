@@ -6,7 +6,7 @@ other twin with its env states, memory carries, parameters, optimizer state, key
 count intact. Only the frame each actor acts on next was drawn by the first twin; `enter`
 redraws it with the second. A run is a tuple of `Stage`s (`stages`); `train` runs them all in
 one jittable call, and chunked loops (`experiment.run`, the sweep) call `enter` where a stage
-begins.
+after the first begins.
 """
 
 from __future__ import annotations
@@ -51,13 +51,14 @@ def stages(
     config: AgentConfig, first: Any, second: Any, env_params: Any, switch_at: int | None
 ) -> tuple[Stage, ...]:
     """A run of `config` on the twin `first` that switches to its twin `second` at env step
-    `switch_at` (None: never). A stage may have no updates (a switch at 0 or at the end)."""
-    if switch_at is None:
-        return (Stage(make_trainer(config, first, env_params), first, 0, config.num_updates),)
-    split = switch_update(switch_at, config)
-    return (
-        Stage(make_trainer(config, first, env_params), first, 0, split),
-        Stage(make_trainer(config, second, env_params), second, split, config.num_updates),
+    `switch_at` (None: never). Stages without updates are left out, so a switch at 0 is the
+    plain run on `second` and one at the end the plain run on `first`."""
+    split = config.num_updates if switch_at is None else switch_update(switch_at, config)
+    parts = ((first, 0, split), (second, split, config.num_updates))
+    return tuple(
+        Stage(make_trainer(config, env, env_params), env, start, stop)
+        for env, start, stop in parts
+        if start < stop
     )
 
 
@@ -70,11 +71,13 @@ def enter(stage: Stage, state: Any) -> Any:
 
 
 def train(run: tuple[Stage, ...], key: jax.Array) -> tuple[Any, dict]:
-    """Init by the first stage's trainer, then every stage's updates from the state the last one
-    left (`enter`ed); metrics stacked over all updates. Jittable and vmappable over keys."""
+    """Init by the first stage's trainer, then every stage's updates, each later stage from the
+    state the one before left, `enter`ed; metrics stacked over all updates. Jittable and
+    vmappable over keys."""
     state, metrics = run[0].trainer.init(key), []
-    for stage in run:
-        state = enter(stage, state)
+    for index, stage in enumerate(run):
+        if index:
+            state = enter(stage, state)
         update = lambda s, _, stage=stage: stage.trainer.update(s)
         state, stage_metrics = jax.lax.scan(update, state, None, stage.stop - stage.start)
         metrics.append(stage_metrics)

@@ -116,7 +116,7 @@ def run(
         while done < config.num_updates:
             index = next(i for i, stage in enumerate(stages) if done < stage.stop)
             enter, chunk = programs[index]
-            if done == stages[index].start:  # a resumed run too: its checkpoint is pre-enter
+            if index and done == stages[index].start:  # resumed there too: saved before enter
                 state = enter(state)
             length = min(chunk_updates, stages[index].stop - done)
             state, metrics = chunk(state, jnp.zeros(length))

@@ -43,7 +43,7 @@ def draw(env, actors):
 def test_the_state_trajectory_runs_on_across_the_switch_and_only_the_frames_change():
     switched = switching.stages(RANDOM_ACTING, POMDP, MDP, PARAMS, SWITCH)
     plain = switching.stages(RANDOM_ACTING, POMDP, MDP, PARAMS, None)
-    assert [(s.start, s.stop) for s in switched] == [(0, 2), (2, 5)]
+    assert [(s.env, s.start, s.stop) for s in switched] == [(POMDP, 0, 2), (MDP, 2, 5)]
 
     # At the switch: what the POMDP's trainer produced, with the frames redrawn by the MDP.
     before, _ = trained(switched[:1])
