@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +12,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from baselines.experiments.records import SALIENCY_TIMES, CellRecord, write_atomically
+from baselines.experiments.records import (
+    SALIENCY_TIMES,
+    CellRecord,
+    References,
+    references,
+    write_atomically,
+)
 from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
 from popgym_arcade_twins.harness import Estimate, GapBias
 
@@ -20,7 +26,9 @@ from popgym_arcade_twins.harness import Estimate, GapBias
 def write_figures(records: Sequence[CellRecord], rows: Sequence[GapBias], out_dir: Path) -> None:
     env_ids = list(dict.fromkeys(r.env_id for r in records))
     figures = {
-        "returns.png": _bars(rows, env_ids, {"MDP": "mdp", "POMDP": "pomdp"}, "J (evaluation)"),
+        "returns.png": _bars(
+            rows, env_ids, {"MDP": "mdp", "POMDP": "pomdp"}, "J (evaluation)", references(records)
+        ),
         "gap_bias.png": _bars(rows, env_ids, {"gap": "gap", "bias": "bias"}, "J difference"),
         "recall_density.png": _recall_density(records, env_ids),
         "saliency.png": _saliency(records, out_dir),
@@ -39,8 +47,16 @@ def _panels(count: int, width: float = 4.0, height: float = 3.0):
     return figure, axes[0]
 
 
-def _bars(rows: Sequence[GapBias], env_ids: list[str], series: dict[str, str], ylabel: str):
-    """Grouped bars per memory model, one panel per game, with confidence intervals."""
+def _bars(
+    rows: Sequence[GapBias],
+    env_ids: list[str],
+    series: dict[str, str],
+    ylabel: str,
+    found: Mapping[tuple[str, str], References] | None = None,
+):
+    """Grouped bars per memory model, one panel per game, with confidence intervals; with
+    `found` (series named by variant), each variant's reference returns as lines in its colour:
+    random dashed, expert dotted."""
     figure, axes = _panels(len(env_ids))
     for ax, env_id in zip(axes, env_ids, strict=True):
         game_rows = [
@@ -55,7 +71,11 @@ def _bars(rows: Sequence[GapBias], env_ids: list[str], series: dict[str, str], y
             values = np.array([e.value for e in estimates])
             errors = np.abs(np.array([[e.low, e.high] for e in estimates]).T - values)
             x = np.arange(len(game_rows)) + (i - (len(series) - 1) / 2) * width
-            ax.bar(x, values, width, yerr=errors, capsize=3, label=label)
+            ax.bar(x, values, width, yerr=errors, capsize=3, label=label, color=f"C{i}")
+            refs = (found or {}).get((env_id, label), References(None, None))
+            for name, value, style in zip(References._fields, refs, ("--", ":"), strict=True):
+                if value is not None:
+                    ax.axhline(value, color=f"C{i}", linestyle=style, label=f"{name} ({label})")
         ax.set_xticks(range(len(game_rows)), [row.memory for row in game_rows])
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_title(env_id)

@@ -1,11 +1,11 @@
 """The sweep's results on disk: one `CellRecord` per finished cell, in append-only logs.
 
 A record holds what a cell measured (per-seed evaluation returns J, training curves, recall
-densities) and names the `.npz` file beside it with its saliency overlays, taken at the
-normalized times `SALIENCY_TIMES`. A sweep's folder holds one log per process that wrote it
-(`records.jsonl`, or `records-shard-I-of-N.jsonl` for shard I of N, see `log_name`);
-`folder_records` reads them all. The sweep writes records, resumes from them, and `report` and
-`plots` read them.
+densities), the reference returns of its game and variant (`references` reads them), and names
+the `.npz` file beside it with its saliency overlays, taken at the normalized times
+`SALIENCY_TIMES`. A sweep's folder holds one log per process that wrote it (`records.jsonl`, or
+`records-shard-I-of-N.jsonl` for shard I of N, see `log_name`); `folder_records` reads them all.
+The sweep writes records, resumes from them, and `report` and `plots` read them.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 SALIENCY_TIMES = (0.25, 0.5, 0.75, 1.0)  # normalized times t/n of the frames kept for overlays
 
@@ -26,11 +26,12 @@ class CellRecord:
     """One finished cell (game, variant, memory model) over its seeds. Lists are per seed;
     `train_return` holds NaN-free curves, None where no episode ended in an update.
     `game_version` is the version `env_id` resolved to (`Game.version`); records written before
-    games had versions read back as version 1."""
+    games had versions read back as version 1, and those written before switches or reference
+    returns as unswitched, without references (None)."""
 
-    cell: str  # "<env_id>/<variant>/<memory>"
+    cell: str  # "<env_id>/<variant>/<memory>", then "/switch-at-<switch_at>" if switched
     env_id: str
-    variant: str  # "MDP" or "POMDP"
+    variant: str  # "MDP" or "POMDP": the twin evaluated (and trained on last, if switched)
     memory: str
     fingerprint: str  # of the sweep's settings (`SweepConfig.fingerprint`)
     seeds: tuple[int, ...]
@@ -51,6 +52,12 @@ class CellRecord:
     value_smearing: tuple[float | None, ...] = ()
     ood_noise: tuple[tuple[float, float], ...] = ()
     ood_shuffle: tuple[tuple[float, float], ...] = ()
+    # Env steps per seed trained on the other twin before `variant` (0: none; `SweepConfig`).
+    switch_at: int = 0
+    # Mean return over `eval_episodes` episodes of the random policy and of the game's scripted
+    # expert (None: the game has none) on `env_id` and `variant` (`harness.reference_returns`).
+    random_return: float | None = None
+    expert_return: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -59,6 +66,28 @@ class CellRecord:
     def from_json(cls, line: str) -> CellRecord:
         fields = json.loads(line)
         return cls(**{k: _tuples(v) for k, v in fields.items()})
+
+
+def memory_label(memory: str, switch_at: int) -> str:
+    """How cell names and report rows name a memory model's cells: `memory`, then
+    "/switch-at-<switch_at>" if they switched twins."""
+    return f"{memory}/switch-at-{switch_at}" if switch_at else memory
+
+
+class References(NamedTuple):
+    """The reference returns of one game and variant (None: not measured)."""
+
+    random: float | None
+    expert: float | None
+
+
+def references(records: Sequence[CellRecord]) -> dict[tuple[str, str], References]:
+    """(env_id, variant) -> its reference returns, from the first record of it that has them."""
+    found: dict[tuple[str, str], References] = {}
+    for r in records:
+        if r.random_return is not None:
+            found.setdefault((r.env_id, r.variant), References(r.random_return, r.expert_return))
+    return found
 
 
 def _tuples(value):

@@ -3,16 +3,22 @@
 Each cell (one game, variant and memory model) runs jitted over its seeds: train (in chunks of
 updates, a progress bar advancing between them), then evaluate the final greedy policy for
 `eval_episodes` episodes (J is an evaluation return, not a training one), then diagnose it on a
-paired rollout (recall density; saliency on one trajectory). The seed axis is vmapped and sharded
-over every device JAX sees, across hosts too when `jax.distributed` is initialized. Independent
-processes can split the cells (`Shard`: cell i to process i mod N). Finished cells are appended
-to the process's log (`records.jsonl`, or one per shard) one line each, atomically, so a rerun
-skips them; `report` turns every log of the folder into the table and plots.
+paired rollout (recall density; saliency on one trajectory). With `switch_at`, each cell first
+trains on the other twin for that many env steps, then on its own (`baselines.agents.switching`);
+such cells are named apart from unswitched ones, so both can share a folder. The random policy's
+and the scripted expert's returns (`harness.reference_returns`) are measured once per game and
+variant, at the sweep's frame size and over its evaluation episodes, and stored with each record.
+The seed axis is vmapped and sharded over every device JAX sees, across hosts too when
+`jax.distributed` is initialized. Independent processes can split the cells (`Shard`: cell i to
+process i mod N). Finished cells are appended to the process's log (`records.jsonl`, or one per
+shard) one line each, atomically, so a rerun skips them; `report` turns every log of the folder
+into the table and plots.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -30,23 +36,27 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
+from baselines.agents import switching
 from baselines.agents.config import AgentConfig, PQNConfig, require_positive
 from baselines.agents.networks import as_policy
-from baselines.agents.registry import make_trainer
 from baselines.experiments import interrupt, loggers
 from baselines.experiments.provenance import provenance
 from baselines.experiments.records import (
     SALIENCY_TIMES,
     CellRecord,
     RecordLog,
+    References,
     folder_records,
     log_name,
+    memory_label,
+    references,
     write_atomically,
 )
 from popgym_arcade_twins import diagnostics, harness, tasks
 from popgym_arcade_twins.envs import GAMES
 
-GRID_FIELDS = ("env_ids", "memories")  # settings that choose cells, not what a cell computes
+# Settings that choose cells, not what a cell computes (a switched cell has a name of its own).
+GRID_FIELDS = ("env_ids", "memories", "switch_at")
 
 DEFAULT_AGENT = PQNConfig(total_steps=204_800)  # env steps per seed: 400 updates of 512
 
@@ -67,6 +77,7 @@ class SweepConfig:
     density_bins: int = 10
     ood_steps: int = 8  # steps after a perturbation over which its effect is averaged
     quick_compile: bool = False  # compile without LLVM optimisation: for runs of seconds
+    switch_at: int = 0  # env steps per seed each cell first trains on the other twin (0: none)
 
     def __post_init__(self):
         if not (self.env_ids and self.memories and self.seeds):
@@ -80,6 +91,7 @@ class SweepConfig:
             tasks.make(env_id, False, self.obs_size)  # validates the ids and the size
         for memory in (*self.memories, self.baseline):
             self.train_config(memory)  # validates the names and sizes
+        switching.switch_update(self.switch_at, self.agent)
 
     def train_config(self, memory: str) -> AgentConfig:
         return self.agent.replace(memory=memory)
@@ -90,7 +102,7 @@ class SweepConfig:
         for env_id in self.env_ids:
             for memory in dict.fromkeys((*self.memories, self.baseline)):
                 variants = harness.VARIANTS if memory in self.memories else ("MDP",)
-                cells += [Cell(env_id, variant, memory) for variant in variants]
+                cells += [Cell(env_id, variant, memory, self.switch_at) for variant in variants]
         return cells
 
     def settings(self) -> dict[str, Any]:
@@ -138,12 +150,13 @@ PAPER = SweepConfig(
 @dataclass(frozen=True)
 class Cell:
     env_id: str
-    variant: str  # "MDP" or "POMDP"
+    variant: str  # "MDP" or "POMDP": the twin trained on last and evaluated
     memory: str
+    switch_at: int = 0  # env steps first trained on the other twin
 
     @property
     def name(self) -> str:
-        return f"{self.env_id}/{self.variant}/{self.memory}"
+        return f"{self.env_id}/{self.variant}/{memory_label(self.memory, self.switch_at)}"
 
     @property
     def file_stem(self) -> str:
@@ -151,12 +164,13 @@ class Cell:
 
 
 class CellProgram(NamedTuple):
-    """One seed of a cell, in three vmappable parts: `init(seed) -> state`, `update(state) ->
-    (state, metrics)` (one training update; `num_updates` of them train), and
-    `finish(seed, params) -> outputs` (evaluate and diagnose the trained parameters)."""
+    """One seed of a cell, in vmappable parts: `init(seed) -> state`, the training `stages`
+    (each stage's `trainer.update(state) -> (state, metrics)` does its updates; a later stage
+    starts from the state `switching.enter`ed), and `finish(seed, params) -> outputs` (evaluate
+    and diagnose the trained parameters)."""
 
     init: Callable[[jax.Array], Any]
-    update: Callable[[Any], tuple[Any, dict]]
+    stages: tuple[switching.Stage, ...]
     finish: Callable[[jax.Array, Any], dict[str, Any]]
     num_updates: int
 
@@ -166,14 +180,14 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
     partial_obs = cell.variant == "POMDP"
     mdp, env_params = tasks.make(cell.env_id, False, config.obs_size)
     pomdp, _ = tasks.make(cell.env_id, True, config.obs_size)
-    env = pomdp if partial_obs else mdp
+    env, twin = (pomdp, mdp) if partial_obs else (mdp, pomdp)
     train_config = config.train_config(cell.memory)
-    trainer = make_trainer(train_config, env, env_params)
-    policy = as_policy(trainer.network)
+    stages = switching.stages(train_config, twin, env, env_params, cell.switch_at)
+    policy = as_policy(stages[0].trainer.network)  # one network module for both twins
     horizon = min(config.diag_steps, int(env_params.max_steps_in_episode))
 
     def init(seed: jax.Array) -> Any:
-        return trainer.init(jax.random.split(jax.random.key(seed), 3)[0])
+        return stages[0].trainer.init(jax.random.split(jax.random.key(seed), 3)[0])
 
     def finish(seed: jax.Array, params: Any) -> dict[str, Any]:
         _, key_eval, key_diag = jax.random.split(jax.random.key(seed), 3)
@@ -203,7 +217,7 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
             "saliency_length": lengths[0],
         }
 
-    return CellProgram(init, trainer.update, finish, train_config.num_updates)
+    return CellProgram(init, stages, finish, train_config.num_updates)
 
 
 def ood_effects(policy, params, seen, start, lengths, key, num_steps: int) -> dict[str, Any]:
@@ -249,10 +263,10 @@ def run_cell(
 ) -> dict[str, Any]:
     """Outputs of every seed of `cell` (leaves [seeds, ...]) as host arrays on every process.
 
-    Training runs in jitted chunks of equal length, the largest divisor of the update count up to
-    `chunk_updates` (the same numbers as one scan over them all); between chunks `bar` advances
-    and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then left
-    unrecorded)."""
+    Training runs in jitted chunks of equal length, the largest divisor of every stage's update
+    count up to `chunk_updates` (the same numbers as one scan over them all); between chunks
+    `bar` advances and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then
+    left unrecorded)."""
     program = cell_program(cell, config)
     seeds = pad_seeds(config.seeds, mesh.size)
     sharding = NamedSharding(mesh, PartitionSpec("seed"))
@@ -265,23 +279,27 @@ def run_cell(
         jitted = jax.jit(function, in_shardings=sharding, out_shardings=out_shardings)
         return jitted.lower(*args).compile(options)
 
-    def chunk(length: int):
+    def chunk(update, length: int):
         def scan(state):
-            return jax.lax.scan(lambda s, _: jax.vmap(program.update)(s), state, None, length)
+            return jax.lax.scan(lambda s, _: jax.vmap(update)(s), state, None, length)
 
         return compiled(scan, state, out_shardings=(sharding, per_update))
 
     state = compiled(jax.vmap(program.init), inputs)(inputs)
-    length = max(d for d in range(1, chunk_updates + 1) if program.num_updates % d == 0)
-    train_chunk, metrics, done = chunk(length), [], 0  # one length: one compile
-    while done < program.num_updates:
-        state, chunk_metrics = train_chunk(state)
-        metrics.append(_host(chunk_metrics))
-        done += length
-        if bar is not None:
-            bar.update(length)
-        if done < program.num_updates:
-            _check_stop()
+    counts = [stage.stop - stage.start for stage in program.stages]
+    length = max(d for d in range(1, chunk_updates + 1) if all(n % d == 0 for n in counts))
+    metrics = []
+    for index, stage in enumerate(program.stages):
+        if index:
+            state = compiled(jax.vmap(functools.partial(switching.enter, stage)), state)(state)
+        train_chunk = chunk(stage.trainer.update, length)  # one length: one compile per stage
+        for done in range(stage.start + length, stage.stop + 1, length):
+            state, chunk_metrics = train_chunk(state)
+            metrics.append(_host(chunk_metrics))
+            if bar is not None:
+                bar.update(length)
+            if done < program.num_updates:
+                _check_stop()
     outputs = _host(compiled(jax.vmap(program.finish), inputs, state.params)(inputs, state.params))
     outputs["train"] = {k: np.concatenate([m[k] for m in metrics]).T for k in metrics[0]}
     return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
@@ -304,11 +322,30 @@ def _check_stop() -> None:
         raise interrupt.Interrupted(signum, "a rerun skips the cells recorded")
 
 
+def measure_references(env_id: str, variant: str, config: SweepConfig) -> References:
+    """The mean returns of `harness.reference_returns` on one game and variant, at the sweep's
+    frame size and over its `eval_episodes` episodes (from key 0), in one jitted call."""
+    env, env_params = tasks.make(env_id, variant == "POMDP", config.obs_size)
+    measure = jax.jit(
+        lambda key: harness.reference_returns(env, env_params, key, config.eval_episodes)
+    )
+    key = jax.random.key(0)
+    options = {"xla_backend_optimization_level": 0} if config.quick_compile else None
+    means = {k: float(v.mean()) for k, v in measure.lower(key).compile(options)(key).items()}
+    return References(means["random"], means.get("expert"))
+
+
 def make_record(
-    cell: Cell, config: SweepConfig, outputs: dict, wall_s: float, made_by: dict
+    cell: Cell,
+    config: SweepConfig,
+    outputs: dict,
+    references: References,
+    wall_s: float,
+    made_by: dict,
 ) -> CellRecord:
-    """The JSON record of a finished cell: per-seed evaluation returns (J), training curves and
-    recall density; the saliency arrays go to `cells/<cell>.npz`."""
+    """The JSON record of a finished cell: per-seed evaluation returns (J), training curves,
+    recall density and its game's and variant's `references`; the saliency arrays go to
+    `cells/<cell>.npz`."""
     train_config = config.train_config(cell.memory)
     updates = np.arange(1, train_config.num_updates + 1)
 
@@ -338,6 +375,8 @@ def make_record(
         settings=config.settings(),
         provenance=made_by,
         game_version=tasks.game_version(cell.env_id),
+        random_return=references.random,
+        expert_return=references.expert,
     )
 
 
@@ -424,6 +463,7 @@ def run_sweep(
         + f", {len(cells) - left} already recorded (skipped), {left} to run"
     )
     mesh, made_by = seed_mesh(), provenance()
+    measured = references(list(done.values()))  # (env_id, variant) -> References
     logger = (
         writes
         and metrics_log
@@ -440,7 +480,10 @@ def run_sweep(
             outputs = run_cell(cell, config, mesh, chunk_updates, bar)
         if writes:
             wall_s = time.perf_counter() - start
-            record = make_record(cell, config, outputs, wall_s, made_by)
+            game = (cell.env_id, cell.variant)
+            if game not in measured:  # once per game and variant (the frame size is the sweep's)
+                measured[game] = measure_references(*game, config)
+            record = make_record(cell, config, outputs, measured[game], wall_s, made_by)
             (out_dir / "cells").mkdir(exist_ok=True)
             arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
             arrays["length"] = outputs["saliency_length"]

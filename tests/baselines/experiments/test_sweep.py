@@ -1,6 +1,6 @@
 """The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records on 1
-or 4 devices and from 1 or 2 processes (shards), a report of every record in the folder, clear
-config errors."""
+or 4 devices and from 1 or 2 processes (shards), a report of every record in the
+folder with the reference returns, switched cells beside unswitched ones, clear config errors."""
 
 import dataclasses
 import functools
@@ -12,11 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
+from baselines.experiments import report
 from baselines.experiments.records import CellRecord, RecordLog, folder_records
 from baselines.experiments.sweep import TINY, Shard, SweepConfig, run_sweep
+from popgym_arcade_twins import harness, tasks
 from tests.baselines.experiments.record_utils import hand_made_record
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -152,6 +155,42 @@ def test_the_report_covers_every_record_of_the_folder(killed_and_rerun, tmp_path
     table = (tmp_path / "table.md").read_text()
     assert stdout.startswith(table)
     assert "| probe:extra | lru |" in table and "| probe:one_bit | lru |" in table
+
+
+def reference_means(variant: str) -> tuple[float, float]:
+    """The tiny sweep's game's (random, expert) mean returns on `variant`, measured here."""
+    env, params = tasks.make("probe:one_bit", variant == "POMDP", TINY.obs_size)
+    run = jax.jit(lambda key: harness.reference_returns(env, params, key, TINY.eval_episodes))
+    returns = run(jax.random.key(0))
+    return float(returns["random"].mean()), float(returns["expert"].mean())
+
+
+def test_each_record_carries_the_reference_returns_of_its_game_and_variant(killed_and_rerun):
+    for record in records(killed_and_rerun):  # the killed run's, and the rerun's (some reused)
+        expected = reference_means(record.variant)
+        assert (record.random_return, record.expert_return) == expected, record.cell
+    random, expert = reference_means("MDP")
+    assert (
+        f"| {random:+.2f} / {random:+.2f} | {expert:+.2f} / {expert:+.2f} | 2 |"
+        in (killed_and_rerun / "table.md").read_text()
+    )
+
+
+@pytest.mark.slow  # trains 3 cells twice (before and after the switch)
+def test_switched_cells_join_a_folder_of_unswitched_ones_under_names_of_their_own(
+    killed_and_rerun, tmp_path
+):
+    shutil.copytree(killed_and_rerun, tmp_path, dirs_exist_ok=True)
+    switched = dataclasses.replace(TINY, switch_at=TINY.agent.steps_per_update)
+    made = run_sweep(switched, tmp_path, progress=False)
+    assert [r.cell for r in made] == [f"{cell}/switch-at-64" for cell in CELLS]
+    assert all(r.switch_at == 64 for r in made)
+    for record in made:
+        assert (record.random_return, record.expert_return) == reference_means(record.variant)
+    before = (killed_and_rerun / "records.jsonl").read_text()
+    assert (tmp_path / "records.jsonl").read_text().startswith(before)  # appended to
+    table = report.table(folder_records(tmp_path))
+    assert [row.memory for row in table] == ["lru", "none", "lru/switch-at-64", "none/switch-at-64"]
 
 
 @pytest.mark.slow
