@@ -1,9 +1,10 @@
 """The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records on 1
-or 4 devices and from 1 or 2 processes (shards), a report of every record in the
+or 4 devices, from 1 or 2 processes (shards) and from two runs, a report of every record in the
 folder with the reference returns, switched cells beside unswitched ones, clear config errors."""
 
 import dataclasses
 import functools
+import json
 import os
 import shutil
 import signal
@@ -191,6 +192,24 @@ def test_switched_cells_join_a_folder_of_unswitched_ones_under_names_of_their_ow
     assert (tmp_path / "records.jsonl").read_text().startswith(before)  # appended to
     table = report.table(folder_records(tmp_path))
     assert [row.memory for row in table] == ["lru", "none", "lru/switch-at-64", "none/switch-at-64"]
+
+
+@pytest.mark.slow  # two smoke sweeps: about a minute each on 2 cores
+def test_two_runs_of_the_smoke_preset_give_the_same_records(tmp_path):
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for process in [sweep_process(out, 1, "--preset", "smoke") for out in outs]:
+        finished(process)
+    one, two = (records(out) for out in outs)
+    assert [r.cell for r in one] == [r.cell for r in two] == CELLS
+    differ = {"wall_s", "provenance"}  # when and on what it ran, not what it measured
+    for a, b in zip(one, two, strict=True):
+        for field in dataclasses.fields(CellRecord):
+            if field.name not in differ:  # as JSON text: NaN equals NaN
+                same = json.dumps(getattr(a, field.name)) == json.dumps(getattr(b, field.name))
+                assert same, f"{a.cell}: {field.name} differs"
+        with np.load(outs[0] / a.saliency_file) as x, np.load(outs[1] / b.saliency_file) as y:
+            for name in x.files:
+                np.testing.assert_array_equal(x[name], y[name], err_msg=f"{a.cell} {name}")
 
 
 @pytest.mark.slow
