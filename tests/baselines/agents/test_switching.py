@@ -1,6 +1,7 @@
 """Switching observability mid-training: the state trajectory runs on unbroken across the switch
-(only the frames change), a switch at step 0 or at the end is the plain run, chunked runs equal
-the one-call `switching.train`, and bad switch steps are refused before any work."""
+(only the frames change), every algorithm's trainer for the other twin takes the runner state, a
+switch at step 0 or at the end is the plain run, chunked runs equal the one-call
+`switching.train`, and bad switch steps are refused before any work."""
 
 import functools
 import re
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from baselines.agents import switching
-from baselines.agents.config import PQNConfig
+from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
 from baselines.experiments.experiment import run
 from popgym_arcade_twins import tasks
 
@@ -65,6 +66,27 @@ def test_the_state_trajectory_runs_on_across_the_switch_and_only_the_frames_chan
     assert not np.array_equal(end.actors.obs, plain_end.actors.obs)
     assert not same(end.actors.carry, plain_end.actors.carry)
     assert int(end.update) == CONFIG.num_updates
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        CONFIG,
+        PPOConfig(num_envs=4, rollout_steps=3, hidden_size=8, num_minibatches=2, total_steps=24),
+        StreamQConfig(hidden_size=8, total_steps=8, steps_per_update=4),
+    ],
+    ids=lambda config: config.algorithm,
+)
+def test_every_algorithm_continues_on_the_other_twin_from_the_same_runner_state(config):
+    first, second = switching.stages(config, POMDP, MDP, PARAMS, config.steps_per_update)
+    key = jax.random.key(0)
+    state = jax.eval_shape(first.trainer.init, key)
+    entered = jax.eval_shape(functools.partial(switching.enter, second), state)
+    assert jax.tree.structure(entered) == jax.tree.structure(state)
+    after, _ = jax.eval_shape(second.trainer.update, entered)  # the other twin's trainer takes it
+    assert jax.tree.map(lambda x: (x.shape, x.dtype), after) == jax.tree.map(
+        lambda x: (x.shape, x.dtype), state
+    )
 
 
 def train_run(partial_obs, switch_at=None, chunk_updates=10):
