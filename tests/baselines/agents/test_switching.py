@@ -1,10 +1,12 @@
 """Switching observability mid-training: the state trajectory runs on unbroken across the switch
 (only the frames change), every algorithm's trainer for the other twin takes the runner state, a
 switch at step 0 or at the end is the plain run, chunked runs equal the one-call
-`switching.train`, and bad switch steps are refused before any work."""
+`switching.train` and a run stopped at the switch resumes on the other twin, and bad switch steps
+are refused before any work."""
 
 import functools
 import re
+import signal
 
 import jax
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 
 from baselines.agents import switching
 from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
+from baselines.experiments import checkpoint, interrupt
 from baselines.experiments.experiment import run
 from popgym_arcade_twins import tasks
 
@@ -108,15 +111,41 @@ def test_a_switch_at_the_start_or_the_end_is_the_plain_run(switch_at, same_as):
     assert_same_run(train_run(True, switch_at), train_run(same_as))
 
 
+@pytest.fixture(scope="module")
+def chunked():
+    """The switched run, one update per chunk."""
+    return train_run(True, SWITCH, chunk_updates=1)
+
+
 @pytest.mark.slow
-def test_a_chunked_switched_run_equals_the_one_call_train():
-    chunked = train_run(True, SWITCH, chunk_updates=1)
+def test_a_chunked_switched_run_equals_the_one_call_train(chunked):
     stages = switching.stages(CONFIG, POMDP, MDP, PARAMS, SWITCH)
     train = jax.vmap(functools.partial(switching.train, stages))  # over seeds, as `run` does
     state, metrics = jax.jit(train)(jax.random.key(0)[None])
     close = functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-7)  # XLA fuses the
     close(chunked.curves["loss"], metrics["loss"])  # chunks and the one call differently
     jax.tree.map(close, chunked.params, state.params)
+
+
+@pytest.mark.slow
+def test_a_run_stopped_at_the_switch_resumes_on_the_other_twin(chunked, tmp_path, monkeypatch):
+    def stop(hint):  # as a SIGINT noted during the first chunk would
+        raise interrupt.Interrupted(signal.SIGINT, hint)
+
+    monkeypatch.setattr(interrupt, "check", stop)
+    with pytest.raises(interrupt.Interrupted):
+        run_in(tmp_path)
+    assert checkpoint.saved_updates(tmp_path) == 2  # saved before the MDP redrew the frames
+    monkeypatch.undo()
+    assert_same_run(run_in(tmp_path, resume=True), chunked)
+
+
+def run_in(out, resume=False):
+    """The switched run in `out`, two updates (one stage) per chunk."""
+    return run(
+        "probe:one_bit", True, CONFIG, obs_size=32, progress=False, switch_at=SWITCH,
+        chunk_updates=2, out_dir=out, resume=resume,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
