@@ -27,7 +27,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from popgym_arcade_twins.core import TwinEnv
-from popgym_arcade_twins.testing import Act, Step, first_episode_returns, run
+from popgym_arcade_twins.testing import (
+    Act,
+    Step,
+    expert_policy,
+    first_episode_returns,
+    random_policy,
+    run,
+)
 
 VARIANTS = ("MDP", "POMDP")
 
@@ -69,6 +76,21 @@ def evaluate(
     act = acting(policy, params, greedy)
     carry = policy.initialize_carry((num_episodes,))
     return first_episode_returns(env, env_params, act, key, num_episodes, carry)
+
+
+def reference_returns(
+    env: TwinEnv, env_params: Any, key: jax.Array, num_episodes: int
+) -> dict[str, jax.Array]:
+    """float32[num_episodes] returns of the reference policies, as `evaluate` measures a policy:
+    "random" (uniform actions) and, where the game has one, "expert" (its scripted expert).
+    Neither reads the frames, so under one key both twins of a game give the same returns."""
+    policies = {"random": random_policy}
+    if env.game.expert is not None:
+        policies["expert"] = expert_policy(env, env_params)
+    return {
+        name: first_episode_returns(env, env_params, act, key, num_episodes)
+        for name, act in policies.items()
+    }
 
 
 def acting(policy: Policy, params: Any, greedy: bool) -> Act:

@@ -9,13 +9,16 @@
 
 Grid: games x {MDP, POMDP, MDP without memory} x memory models x seeds, and x capacities with
 --layers or --hidden-sizes (their product; capacity.png plots the gap against the bias of each
-model and capacity, the Pareto frontier marked). Finished cells are kept in OUT/records.jsonl
-and skipped by a rerun with the same settings; OUT ends with table.csv, table.md and the
-figures, of every record in OUT (a rerun with a smaller grid keeps the rows of a larger one).
-SIGINT or SIGTERM stops the sweep at the next chunk of updates (exit code 130 or
-143), recorded cells kept. --shard I/N splits the cells between N independent processes (cell i
-to process i mod N; in a SLURM job array, by default, the array task's index and count), each
-appending to OUT/records-shard-I-of-N.jsonl; the report merges every records file in OUT:
+model and capacity, the Pareto frontier marked). With --switch-at S, each cell trains on the
+other twin for its first S env steps, and is named apart (e.g. probe:one_bit/MDP/lru/switch-at-64,
+or .../lru/1x8/switch-at-64 in a capacity grid), so switched cells can join a folder of
+unswitched ones. Finished cells are kept in OUT/records.jsonl and skipped by a rerun with the
+same settings; OUT ends with table.csv, table.md and the figures, of every record in OUT (a rerun
+with a smaller grid keeps the rows of a larger one). SIGINT or SIGTERM stops the sweep at the
+next chunk of updates (exit code 130 or 143), recorded cells kept. --shard I/N splits the cells
+between N independent processes (cell i to process i mod N; in a SLURM job array, by default,
+the array task's index and count), each appending to OUT/records-shard-I-of-N.jsonl; the report
+merges every records file in OUT:
 
     python scripts/sweep.py --shard 0/2 --out runs/s & python scripts/sweep.py --shard 1/2 \\
         --out runs/s
@@ -149,8 +152,9 @@ def plan(config: SweepConfig, steps_per_s: float | None) -> str:
     text = (
         f"sweep: {len(config.env_ids)} games x {len(config.memories)} memory models{grid} "
         f"(+ {config.baseline} on the MDP) = {len(cells)} cells x {len(config.seeds)} seeds, "
-        f"{agent.algorithm} at {agent.num_updates * agent.steps_per_update:,} env steps per seed, "
-        f"{config.obs_size} px: {total:,} env steps"
+        f"{agent.algorithm} at {agent.num_updates * agent.steps_per_update:,} env steps per seed"
+        + (f" (the first {config.switch_at:,} on the other twin)" if config.switch_at else "")
+        + f", {config.obs_size} px: {total:,} env steps"
     )
     if steps_per_s is None:
         return text + " (no measured steps/s for this preset: no time estimate)"

@@ -5,6 +5,7 @@ seeds, from the command line.
     python scripts/train.py CartPoleEasy --algorithm dqn --memory lru --steps 2e4
     python scripts/train.py CountRecallEasy --pomdp --algorithm ppo --memory gru --out runs/cr
     python scripts/train.py CountRecallEasy --pomdp --algorithm stream_q --gradient rtrl
+    python scripts/train.py CountRecallEasy --pomdp --steps 2.048e6 --switch-at 1.024e6
 
 Every field of the algorithm's config (baselines/agents/config.py) is an option; settings left out
 take its defaults, and a setting the algorithm does not have (e.g. --num-envs for stream_q, whose
@@ -14,7 +15,9 @@ Prints a JSON summary (final return per seed, env steps/s); with --out, writes c
 metrics.jsonl, state.npz (a checkpoint after every chunk) and params.msgpack there. A folder holding
 a run with other settings is refused; --resume continues an unfinished run of the same settings
 (after SIGINT or SIGTERM, which stop at the next chunk with exit code 130 or 143); a finished run
-is not trained again.
+is not trained again. --switch-at STEPS flips the variant once, at that env step per seed (a whole
+number of updates, at most --steps): the run goes on from the same env states, memory carries and
+parameters on the other twin (--pomdp names the variant it starts on).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import sys
 
 import numpy as np
 
+from baselines.agents import switching
 from baselines.agents.config import AgentConfig
 from baselines.agents.registry import ALGORITHMS, config_type
 from baselines.experiments import cli, interrupt
@@ -42,6 +46,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, AgentConfig]
     )
     parser.add_argument("env_id", help="a registered id, or probe:<task>")
     parser.add_argument("--pomdp", action="store_true", help="train on the POMDP twin")
+    parser.add_argument(
+        "--switch-at", type=cli.integer, metavar="STEPS", help="switch twins at this env step"
+    )
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="pqn")
     parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="seeds 0..N-1")
     parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
@@ -60,6 +67,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, AgentConfig]
     cli.build(parser, lambda: args.log and check_available(args.log))
     config = cli.agent_config(parser, config_type(args.algorithm), cli.given(args, names))
     cli.build(parser, lambda: tasks.make(args.env_id, args.pomdp, args.obs_size))
+    if args.switch_at is not None:
+        cli.build(parser, lambda: switching.switch_update(args.switch_at, config))
     return args, config
 
 
@@ -69,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         result = run(
             args.env_id, args.pomdp, config, seeds=list(range(args.seeds)),
             obs_size=args.obs_size, chunk_updates=args.chunk, out_dir=args.out,
-            resume=args.resume, log=args.log,
+            resume=args.resume, log=args.log, switch_at=args.switch_at,
         )  # fmt: skip
     except ValueError as error:  # the folder holds another run, or an unfinished one
         sys.exit(f"train.py: error: {error}")
@@ -77,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     last = max(1, returns.shape[1] // 10)
     summary = {
         "env_id": args.env_id,
-        "variant": "POMDP" if args.pomdp else "MDP",
+        "variant": "POMDP" if args.pomdp else "MDP",  # the first, with a switch
+        "switch_at": args.switch_at,
         "algorithm": args.algorithm,
         "memory": config.memory,
         "env_steps_per_seed": int(result.env_steps[-1]),

@@ -1,5 +1,6 @@
 """Evaluation, paired rollouts and the gap/bias table with bootstrap intervals."""
 
+import dataclasses
 import math
 
 import jax
@@ -50,6 +51,29 @@ def test_evaluate_scores_an_oracle_and_a_blind_policy():
 def test_evaluate_counts_each_first_episode_once():
     env, params = make_probe("constant", length=7)
     assert np.all(evaluate(env, params, fixed_action(4), episodes=5) == 7.0)
+
+
+def test_reference_returns_are_the_twins_random_and_expert_play():
+    def references(partial_obs):
+        env, params = make_probe("one_bit", length=5, partial_obs=partial_obs)
+        run = jax.jit(lambda key: harness.reference_returns(env, params, key, 256))
+        return {name: np.asarray(returns) for name, returns in run(jax.random.key(0)).items()}
+
+    mdp, pomdp = references(False), references(True)
+    assert mdp.keys() == pomdp.keys() == {"random", "expert"}
+    for name in mdp:  # neither reads the frames: one state trajectory, one return
+        np.testing.assert_array_equal(mdp[name], pomdp[name])
+    assert np.all(mdp["expert"] == 1.0)
+    assert mdp["random"].mean() == pytest.approx(1 / 5 - 4 / 5, abs=0.1)  # names the bit 1 in 5
+
+
+def test_a_game_without_an_expert_has_a_random_reference_only():
+    env, params = make_probe("colour")
+    env.game = dataclasses.replace(env.game, expert=None)
+    shapes = jax.eval_shape(
+        lambda key: harness.reference_returns(env, params, key, 4), jax.random.key(0)
+    )
+    assert shapes.keys() == {"random"}
 
 
 def test_paired_rollouts_share_the_state_whichever_twin_acts():

@@ -7,11 +7,14 @@ every chunk its metrics are appended to `metrics.jsonl` and the whole runner sta
 holding a run with other settings is refused; an unfinished run of the same settings continues
 from its last checkpoint with `resume=True` (its metrics go on from the next update); a finished
 one is read back, not trained again. Between chunks a SIGINT or SIGTERM noted by `interrupt`
-stops the run after its checkpoint. `scripts/train.py` is the command-line face of `run`.
+stops the run after its checkpoint. With `switch_at`, the run switches to the other twin once, at
+that env step (`baselines.agents.switching`): a chunk never spans the switch, and the run goes on
+from the same runner state. `scripts/train.py` is the command-line face of `run`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -24,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
+from baselines.agents import switching
 from baselines.agents.config import AgentConfig
-from baselines.agents.registry import make_trainer
 from baselines.experiments import checkpoint, interrupt, loggers
 from baselines.experiments.records import write_atomically
 from popgym_arcade_twins import tasks
@@ -53,23 +56,29 @@ def run(
     progress: bool = True,
     resume: bool = False,
     log: str | None = None,
+    switch_at: int | None = None,
 ) -> RunResult:
-    """Train (or, with `out_dir`, continue or read back; see the module docstring). `log`
-    ("tensorboard" or "wandb", see `loggers`) also logs every update's metrics into `out_dir`."""
+    """Train (or, with `out_dir`, continue or read back; see the module docstring) on the twin
+    `partial_obs` picks, switching to the other at env step `switch_at` if given (0: the whole
+    run on the other; the budget: never). `log` ("tensorboard" or "wandb", see `loggers`) also
+    logs every update's metrics into `out_dir`."""
     if log and not out_dir:
         raise ValueError("logging writes into the run folder: give out_dir (train.py --out)")
     if log:
         loggers.check_available(log)
     env, env_params = tasks.make(env_id, partial_obs, obs_size)
-    trainer = make_trainer(config, env, env_params)
+    twin, _ = tasks.make(env_id, not partial_obs, obs_size)
+    stages = switching.stages(config, env, twin, env_params, switch_at)  # checks switch_at
     keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
-    init = jax.vmap(trainer.init)
+    init = jax.vmap(stages[0].trainer.init)
     meta = {
         "env_id": env_id,
         "partial_obs": partial_obs,
         "obs_size": obs_size,
         "seeds": list(seeds),
     }
+    if switch_at is not None:  # only then, so folders of runs from before switches still match
+        meta["switch_at"] = switch_at
     done, lines = 0, []
     if out_dir:
         out_dir = Path(out_dir)
@@ -86,20 +95,30 @@ def run(
             f"{out_dir} holds this run, finished ({done} updates): nothing to do", file=sys.stderr
         )
 
-    @jax.jit
-    def chunk(state, length_marker):
-        length = length_marker.shape[0]
-        return jax.lax.scan(lambda s, _: jax.vmap(trainer.update)(s), state, None, length=length)
+    def compiled(stage: switching.Stage):
+        """The stage's `enter` and its chunk of updates (as many as `length_marker` is long)."""
 
+        def scan(state, length_marker):
+            update = jax.vmap(stage.trainer.update)
+            return jax.lax.scan(lambda s, _: update(s), state, None, length=length_marker.shape[0])
+
+        return jax.jit(jax.vmap(functools.partial(switching.enter, stage))), jax.jit(scan)
+
+    programs = [compiled(stage) for stage in stages]
+    name = f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}"
     logger = log and loggers.MetricLogger(
-        log, out_dir, f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}",
+        log, out_dir, name + ("" if switch_at is None else f"/switch-at-{switch_at}"),
         checkpoint.settings(config, **meta),
     )  # fmt: skip
     previous_s = lines[-1]["wall_s"] if lines else 0.0
     start, first = time.perf_counter(), done
     with tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress) as bar:
         while done < config.num_updates:
-            length = min(chunk_updates, config.num_updates - done)
+            index = next(i for i, stage in enumerate(stages) if done < stage.stop)
+            enter, chunk = programs[index]
+            if index and done == stages[index].start:  # resumed there too: saved before enter
+                state = enter(state)
+            length = min(chunk_updates, stages[index].stop - done)
             state, metrics = chunk(state, jnp.zeros(length))
             metrics = {
                 k: np.asarray(v, float) for k, v in jax.device_get(metrics).items()

@@ -1,6 +1,7 @@
 """The sweep's figures, as PNG, from its records (their numbers through `report`).
 
-`returns.png` (J per model on each variant) and `gap_bias.png` (observability gap and memory
+`returns.png` (J per model on each variant, the random policy's and the scripted expert's
+returns drawn as lines: `records.references`) and `gap_bias.png` (observability gap and memory
 bias per model), per game with bootstrap intervals over seeds; `aggregate.png` (the IQM and mean
 over games of J, gap and bias per model, stratified bootstrap intervals: `report.aggregates`);
 `ood.png` (score change and action flips after a noise frame or a shuffled prefix, per cell:
@@ -28,7 +29,15 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter
 
 from baselines.experiments import report
-from baselines.experiments.records import SALIENCY_TIMES, Capacity, CellRecord, write_atomically
+from baselines.experiments.records import (
+    SALIENCY_TIMES,
+    CellRecord,
+    Group,
+    References,
+    cell_suffix,
+    references,
+    write_atomically,
+)
 from popgym_arcade_twins.aggregate import Aggregate
 from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
 from popgym_arcade_twins.harness import Estimate, GapBias
@@ -38,20 +47,21 @@ MARKERS = "os^Dvp"  # per number of memory layers in capacity.png
 
 def write_figures(records: Sequence[CellRecord], out_dir: Path, baseline: str = "none") -> None:
     """Every figure of the module docstring into `out_dir`. Where the records hold several
-    capacities, each figure but the saliency and capacity ones has a row of panels per
-    capacity."""
+    groups (`CellRecord.group`: capacities or switches), each figure but the saliency and
+    capacity ones has a row of panels per group, titled by its name (`report.group_names`)."""
     env_ids = list(dict.fromkeys(r.env_id for r in records))
-    tables = report.capacity_tables(records, baseline)
+    tables = report.group_tables(records, baseline)
+    variants = {"MDP": "mdp", "POMDP": "pomdp"}
     figures = {
-        "returns.png": _per_game(tables, env_ids, {"MDP": "mdp", "POMDP": "pomdp"}, "J"),
+        "returns.png": _per_game(tables, env_ids, variants, "J", references(records)),
         "gap_bias.png": _per_game(tables, env_ids, {"gap": "gap", "bias": "bias"}, "J difference"),
-        "aggregate.png": _aggregate(report.capacity_aggregates(records, baseline)),
+        "aggregate.png": _aggregate(report.group_aggregates(records, baseline)),
         "ood.png": _ood(records, env_ids),
         "recall_density.png": _recall_density(records, env_ids),
         "saliency.png": _saliency(records, out_dir),
         "training.png": _training(records, env_ids),
     }
-    if len(tables) > 1:
+    if len({group.capacity for group in tables}) > 1:
         figures["capacity.png"] = _capacity(records, env_ids, baseline)
     for name, figure in figures.items():
         write_atomically(
@@ -69,20 +79,20 @@ def _panels(rows: int, columns: int, width: float = 4.0, height: float = 3.0):
     )  # fmt: skip
 
 
-def _titled(text: str, capacity: Capacity, several: bool) -> str:
-    """`text`, naming `capacity` where there are `several`."""
-    return f"{text}, {report.capacity_label(capacity)}" if several else text
+def _titled(text: str, name: str) -> str:
+    """`text`, then a group's `name` ("/2x64/switch-at-64", `report.group_names`) if any."""
+    return f"{text}, {name.removeprefix('/')}" if name else text
 
 
 def _panel_cells(
     records: Sequence[CellRecord], env_ids: list[str]
-) -> dict[tuple[Capacity, str], list[int]]:
-    """(capacity, env id) -> the indices of its records: a row of panels per capacity, in the
-    order of the records, and a column per game."""
-    capacities = dict.fromkeys(r.capacity for r in records)
+) -> dict[tuple[str, str], list[int]]:
+    """(group name, env id) -> the indices of its records: a row of panels per group
+    (`report.group_names`), in the order of the records, and a column per game."""
+    names = report.group_names(r.group for r in records)
     return {
-        (c, e): [i for i, r in enumerate(records) if (r.capacity, r.env_id) == (c, e)]
-        for c in capacities
+        (name, e): [i for i, r in enumerate(records) if (r.group, r.env_id) == (g, e)]
+        for g, name in names.items()
         for e in env_ids
     }
 
@@ -102,7 +112,8 @@ def _interval_bars(
         values = np.array([e.value for e in estimates], float)
         bounds = np.array([[e.low, e.high] for e in estimates], float).reshape(-1, 2).T
         x = np.arange(len(labels)) + (i - (len(series) - 1) / 2) * width
-        ax.bar(x, values, width, yerr=np.abs(bounds - values), capsize=3, label=name)
+        bars = {"capsize": 3, "label": name, "color": f"C{i}"}  # `_per_game`'s lines match
+        ax.bar(x, values, width, yerr=np.abs(bounds - values), **bars)
     longest = max((len(line) for label in labels for line in label.split("\n")), default=0)
     slanted = {"rotation": 30, "ha": "right"} if longest > 9 else {}
     ax.set_xticks(range(len(labels)), labels, fontsize=8, **slanted)
@@ -126,38 +137,49 @@ def _defined(rows: Sequence, fields: Sequence[str]) -> list:
 
 
 def _per_game(
-    tables: Mapping[Capacity, Sequence[GapBias]],
+    tables: Mapping[Group, Sequence[GapBias]],
     env_ids: list[str],
     series: dict[str, str],
     ylabel: str,
+    found: Mapping[tuple[str, str], References] | None = None,
 ):
-    """Per game (and capacity), interval bars of the `series` (label -> field of `GapBias`) per
-    memory model, over seeds."""
+    """Per game (and group), interval bars of the `series` (label -> field of `GapBias`) per
+    memory model, over seeds; with `found` (series named by variant, `records.references`),
+    each variant's reference returns as lines in the colour of its bars: random dashed, expert
+    dotted."""
+    names = report.group_names(tables)
     shown = {
-        (c, e): _defined([r for r in rows if r.env_id == e], list(series.values()))
-        for c, rows in tables.items()
+        (names[g], e): _defined([r for r in rows if r.env_id == e], list(series.values()))
+        for g, rows in tables.items()
         for e in env_ids
     }
     widest = max(map(len, shown.values()), default=1)
     figure, axes = _panels(len(tables), len(env_ids), _bar_width(widest, len(series)))
-    for ax, ((capacity, env_id), rows) in zip(axes.ravel(), shown.items(), strict=True):
+    for ax, ((name, env_id), rows) in zip(axes.ravel(), shown.items(), strict=True):
         if not rows:
             ax.set_axis_off()
             continue
         estimates = {label: [getattr(r, f) for r in rows] for label, f in series.items()}
         _interval_bars(ax, [r.memory for r in rows], estimates, ylabel)
-        ax.set_title(_titled(env_id, capacity, len(tables) > 1), fontsize=10)
+        for i, label in enumerate(series):
+            refs = (found or {}).get((env_id, label), References(None, None))
+            for policy, value, style in zip(References._fields, refs, ("--", ":"), strict=True):
+                if value is not None:
+                    line = {"color": f"C{i}", "linestyle": style, "linewidth": 1.2}
+                    ax.axhline(value, label=f"{policy} ({label})", **line)
+        ax.set_title(_titled(env_id, name), fontsize=10)
     _legend_above(figure, axes, "95% bootstrap intervals over seeds")
     return figure
 
 
-def _aggregate(summaries: Mapping[Capacity, Sequence[Aggregate]]):
-    """Per entry (J on each variant, gap, bias) and capacity, the IQM and mean over games of
-    each memory model, with stratified bootstrap intervals."""
+def _aggregate(summaries: Mapping[Group, Sequence[Aggregate]]):
+    """Per entry (J on each variant, gap, bias) and group, the IQM and mean over games of each
+    memory model, with stratified bootstrap intervals."""
+    names = report.group_names(summaries)
     entries = dict(zip(("mdp", "pomdp", "gap", "bias"), report.COLUMNS, strict=True))
     widest = max((len(rows) // 2 for rows in summaries.values()), default=1)
     figure, axes = _panels(len(summaries), len(entries), _bar_width(widest, 2))
-    for row_axes, (capacity, rows) in zip(axes, summaries.items(), strict=True):
+    for row_axes, (group, rows) in zip(axes, summaries.items(), strict=True):
         for i, (ax, (field, column)) in enumerate(zip(row_axes, entries.items(), strict=True)):
             shown = _defined(rows, [field])
             series = {
@@ -168,32 +190,31 @@ def _aggregate(summaries: Mapping[Capacity, Sequence[Aggregate]]):
             labels = list(dict.fromkeys(r.memory for r in shown))
             _interval_bars(ax, labels, series, "J" if i < 2 else "J difference")
             title = f"{column} over {games} game{'s' * (games != 1)}"
-            ax.set_title(_titled(title, capacity, len(summaries) > 1), fontsize=10)
+            ax.set_title(_titled(title, names[group]), fontsize=10)
     _legend_above(figure, axes, "Across games: 95% stratified bootstrap intervals")
     return figure
 
 
 def _ood(records: Sequence[CellRecord], env_ids: list[str]):
-    """Per game (and capacity), the score change and action flips after one noise frame or a
+    """Per game (and group), the score change and action flips after one noise frame or a
     shuffled prefix, per cell (memory model and variant), with bootstrap intervals over seeds
     (`report.diagnostics`, of all the records: the numbers of `table.md`)."""
     estimates = report.diagnostics(records)
     panels = _panel_cells(records, env_ids)
-    several = len(panels) > len(env_ids)
     measures = {"score change": "relative score change", "action flips": "share of actions changed"}
     widest = max(map(len, panels.values()))
     figure, axes = _panels(
         len(panels) // len(env_ids), len(env_ids) * len(measures), _bar_width(widest, 2)
     )
     grid = [(key, cells, m) for key, cells in panels.items() for m in measures]
-    for ax, ((capacity, env_id), cells, measure) in zip(axes.ravel(), grid, strict=True):
+    for ax, ((name, env_id), cells, measure) in zip(axes.ravel(), grid, strict=True):
         if not cells:
             ax.set_axis_off()
             continue
         labels = [f"{records[i].memory}\n{records[i].variant}" for i in cells]
         series = {p: [estimates[i][f"{p}: {measure}"] for i in cells] for p in ("noise", "shuffle")}
         _interval_bars(ax, labels, series, measures[measure])
-        ax.set_title(_titled(f"{env_id}: {measure}", capacity, several), fontsize=10)
+        ax.set_title(_titled(f"{env_id}: {measure}", name), fontsize=10)
     _legend_above(figure, axes, "95% bootstrap intervals over seeds")
     return figure
 
@@ -201,7 +222,7 @@ def _ood(records: Sequence[CellRecord], env_ids: list[str]):
 def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
     panels = _panel_cells(records, env_ids)
     figure, axes = _panels(len(panels) // len(env_ids), len(env_ids))
-    for ax, ((capacity, env_id), cells) in zip(axes.ravel(), panels.items(), strict=True):
+    for ax, ((name, env_id), cells) in zip(axes.ravel(), panels.items(), strict=True):
         if not cells:
             ax.set_axis_off()
             continue
@@ -220,7 +241,7 @@ def _recall_density(records: Sequence[CellRecord], env_ids: list[str]):
             "MDP-optimal: all at 1", (1, 0), xytext=(0.25, 0.55), textcoords="axes fraction",
             fontsize=7, arrowprops={"arrowstyle": "->", "linewidth": 0.6},
         )  # fmt: skip
-        ax.set_title(_titled(f"{env_id} (POMDP)", capacity, len(panels) > len(env_ids)))
+        ax.set_title(_titled(f"{env_id} (POMDP)", name))
         ax.set_xlabel("normalized time t / n of the frame")
         ax.set_ylabel("recall density")
         ax.legend(fontsize=8)
@@ -275,11 +296,11 @@ def _smoothed(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _training(records: Sequence[CellRecord], env_ids: list[str]):
-    """Per game (and capacity), each cell's training return (mean over seeds) per update,
+    """Per game (and group), each cell's training return (mean over seeds) per update,
     faint, and its moving mean over a 25th of training."""
     panels = _panel_cells(records, env_ids)
     figure, axes = _panels(len(panels) // len(env_ids), len(env_ids), 5.0)
-    for ax, ((capacity, env_id), cells) in zip(axes.ravel(), panels.items(), strict=True):
+    for ax, ((name, env_id), cells) in zip(axes.ravel(), panels.items(), strict=True):
         if not cells:
             ax.set_axis_off()
             continue
@@ -292,7 +313,7 @@ def _training(records: Sequence[CellRecord], env_ids: list[str]):
             smooth = _smoothed(mean, max(1, len(mean) // 25))
             label = f"{r.variant} {r.memory}"
             ax.plot(r.train_env_steps, smooth, color=raw.get_color(), label=label)
-        ax.set_title(_titled(env_id, capacity, len(panels) > len(env_ids)))
+        ax.set_title(_titled(env_id, name))
         ax.set_xlabel("env steps per seed")
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_ylabel("training return (mean over seeds)")
@@ -305,25 +326,36 @@ def _capacity(records: Sequence[CellRecord], env_ids: list[str], baseline: str):
     model at every capacity, with 95% bootstrap intervals: colour for the model, marker for the
     layers, size for the units. The Pareto frontier (`report.pareto_frontier`: the points that
     no other beats on both a |gap| as small and a bias as large, one of them strictly) is ringed
-    and joined in order of bias."""
-    tables = report.capacity_tables(records, baseline)
-    panels = {
-        e: {c: [r for r in rows if r.env_id == e] for c, rows in tables.items()} for e in env_ids
+    and joined in order of bias. Switched cells are never compared with unswitched ones: a row
+    of panels per switch, each with its own frontier."""
+    tables = report.group_tables(records, baseline)
+    iqm = report.group_aggregates(records, baseline) if len(env_ids) > 1 else {}
+    switches = list(dict.fromkeys(g.switch_at for g in tables))
+    panels: dict[tuple[int, str], dict] = {}  # (switch, title) -> capacity -> its points
+    for switch_at in switches:
+        for env_id in env_ids:
+            panels[switch_at, env_id] = {
+                g.capacity: [r for r in rows if r.env_id == env_id]
+                for g, rows in tables.items()
+                if g.switch_at == switch_at
+            }
+        if iqm:
+            panels[switch_at, "IQM over games"] = {
+                g.capacity: [a for a in rows if a.statistic == "iqm"]
+                for g, rows in iqm.items()
+                if g.switch_at == switch_at
+            }
+    capacities = sorted({g.capacity for g in tables})
+    marker = {
+        n: MARKERS[i % len(MARKERS)] for i, n in enumerate(sorted({n for n, _ in capacities}))
     }
-    if len(env_ids) > 1:
-        panels["IQM over games"] = {
-            c: [a for a in rows if a.statistic == "iqm"]
-            for c, rows in report.capacity_aggregates(records, baseline).items()
-        }
-    capacities = sorted(tables)
-    marker = {n: MARKERS[i % len(MARKERS)] for i, n in enumerate(sorted({n for n, _ in tables}))}
-    size = {h: 4 + 2.5 * i for i, h in enumerate(sorted({h for _, h in tables}))}
+    size = {h: 4 + 2.5 * i for i, h in enumerate(sorted({h for _, h in capacities}))}
     memories = list(dict.fromkeys(r.memory for r in records if r.memory != baseline))
     colour = {m: f"C{i}" for i, m in enumerate(memories)}
-    figure, axes = _panels(1, len(panels), 4.6, 3.8)
-    for ax, (title, rows) in zip(axes[0], panels.items(), strict=True):
+    figure, axes = _panels(len(switches), len(panels) // len(switches), 4.6, 3.8)
+    for ax, ((switch_at, title), rows) in zip(axes.ravel(), panels.items(), strict=True):
         points = [
-            (c, row) for c in capacities for row in rows[c]
+            (c, row) for c in capacities for row in rows.get(c, [])
             if not (np.isnan(row.gap.value) or np.isnan(row.bias.value))
         ]  # fmt: skip
         bias, gap = (
@@ -343,7 +375,7 @@ def _capacity(records: Sequence[CellRecord], env_ids: list[str], baseline: str):
         ax.scatter(bias[front, 0], gap[front, 0], s=260, facecolors="none", edgecolors="black")
         ax.axhline(0, color="grey", linewidth=0.6)
         ax.axvline(0, color="grey", linewidth=0.6)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_titled(title, cell_suffix(None, switch_at)), fontsize=10)
         ax.set_xlabel(f"bias = J(f, MDP) - J({baseline}, MDP)  (larger: better)")
         ax.set_ylabel("gap = J(f, MDP) - J(f, POMDP)  (nearer 0: better)")
     handles = (

@@ -1,11 +1,11 @@
 """The sweep's results on disk: one `CellRecord` per finished cell, in append-only logs.
 
 A record holds what a cell measured (per-seed evaluation returns J, training curves, recall
-densities) and names the `.npz` file beside it with its saliency overlays, taken at the
-normalized times `SALIENCY_TIMES`. A sweep's folder holds one log per process that wrote it
-(`records.jsonl`, or `records-shard-I-of-N.jsonl` for shard I of N, see `log_name`);
-`folder_records` reads them all. The sweep writes records, resumes from them, and `report` and
-`plots` read them.
+densities), the reference returns of its game and variant (`references` reads them), and names
+the `.npz` file beside it with its saliency overlays, taken at the normalized times
+`SALIENCY_TIMES`. A sweep's folder holds one log per process that wrote it (`records.jsonl`, or
+`records-shard-I-of-N.jsonl` for shard I of N, see `log_name`); `folder_records` reads them all.
+The sweep writes records, resumes from them, and `report` and `plots` read them.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 Capacity = tuple[int, int]  # a network's (num_layers, hidden_size)
 
@@ -29,11 +29,13 @@ class CellRecord:
     `train_return` holds NaN-free curves, None where no episode ended in an update.
     `game_version` is the version `env_id` resolved to (`Game.version`); records written before
     games had versions read back as version 1. `capacity` is the cell's network; records written
-    before it was recorded read it back from their settings' agent."""
+    before it was recorded read it back from their settings' agent, and those written before
+    switches or reference returns as unswitched, without references (None). `group` is what the
+    report compares a record within."""
 
-    cell: str  # "<env_id>/<variant>/<memory>", then "/<num_layers>x<hidden_size>" in a grid of them
+    cell: str  # "<env_id>/<variant>/<memory>", then `cell_suffix`: "/2x64", "/switch-at-64"
     env_id: str
-    variant: str  # "MDP" or "POMDP"
+    variant: str  # "MDP" or "POMDP": the twin evaluated (and trained on last, if switched)
     memory: str
     fingerprint: str  # of the sweep's settings (`SweepConfig.fingerprint`)
     seeds: tuple[int, ...]
@@ -55,6 +57,12 @@ class CellRecord:
     value_smearing: tuple[float | None, ...] = ()
     ood_noise: tuple[tuple[float, float], ...] = ()
     ood_shuffle: tuple[tuple[float, float], ...] = ()
+    # Env steps per seed trained on the other twin before `variant` (0: none; `SweepConfig`).
+    switch_at: int = 0
+    # Mean return over `eval_episodes` episodes of the random policy and of the game's scripted
+    # expert (None: the game has none) on `env_id` and `variant` (`harness.reference_returns`).
+    random_return: float | None = None
+    expert_return: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -66,11 +74,48 @@ class CellRecord:
             fields["capacity"] = network_capacity(fields["settings"]["agent"])
         return cls(**{k: _tuples(v) for k, v in fields.items()})
 
+    @property
+    def group(self) -> Group:
+        """The cells this one is compared with: those of the same capacity and switch."""
+        return Group(self.capacity, self.switch_at)
+
+
+class Group(NamedTuple):
+    """What the report keeps apart: cells of one group share rows, estimates and aggregates
+    (a bias against the baseline of the same group) only with each other."""
+
+    capacity: Capacity  # (num_layers, hidden_size)
+    switch_at: int  # env steps first trained on the other twin (0: none)
+
+
+def cell_suffix(capacity: Capacity | None, switch_at: int) -> str:
+    """What follows the memory model in the names of cells and of report rows: "/2x64" for a
+    capacity of 2 layers of 64 units (None: not named), then "/switch-at-<switch_at>" if the
+    cells switched twins; "" for neither."""
+    named = f"/{capacity[0]}x{capacity[1]}" if capacity else ""
+    return named + (f"/switch-at-{switch_at}" if switch_at else "")
+
 
 def network_capacity(agent: dict[str, Any]) -> Capacity:
     """(num_layers, hidden_size) of an agent's settings (`dataclasses.asdict` of its config); an
     agent without `num_layers` (stream_q) has one memory layer."""
     return agent.get("num_layers", 1), agent["hidden_size"]
+
+
+class References(NamedTuple):
+    """The reference returns of one game and variant (None: not measured)."""
+
+    random: float | None
+    expert: float | None
+
+
+def references(records: Sequence[CellRecord]) -> dict[tuple[str, str], References]:
+    """(env_id, variant) -> its reference returns, from the first record of it that has them."""
+    found: dict[tuple[str, str], References] = {}
+    for r in records:
+        if r.random_return is not None:
+            found.setdefault((r.env_id, r.variant), References(r.random_return, r.expert_return))
+    return found
 
 
 def _tuples(value):

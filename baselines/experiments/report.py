@@ -1,13 +1,16 @@
 """The sweep's results: the gap/bias table (CSV and Markdown) and its figures (`plots`).
 
-Signs follow `popgym_arcade_twins.harness`. Cells of different network capacities
-(`CellRecord.capacity`) never share a row, and a model's bias compares it with the baseline of
-its own capacity; where the records hold several capacities, a row's memory names its capacity
-("lru 2x64": 2 layers of 64 units). Each game's version
+Signs follow `popgym_arcade_twins.harness`. Records are compared within their group
+(`CellRecord.group`: network capacity and switch): cells of different groups never share a row,
+an estimate or an aggregate, and a model's bias compares it with the baseline of its own group
+(of the same capacity, switched alike). A row's memory names its group as a cell's name does
+(`group_names`): its capacity where the records hold several ("lru/2x64": 2 layers of 64
+units), its switch where it switched twins ("lru/switch-at-4096"). Each game's version
 (`CellRecord.game_version`) goes into the CSV's `game_version` column and a line under the
 Markdown table ("Game versions: CartPoleEasy v1"); records of one id with two versions are
-refused, never averaged. Every file is written atomically, so processes finishing shards of
-one sweep at once never mix their reports.
+refused, never averaged. The reference returns of each game (`records.references`) go into the
+table's `random` and `expert` columns (on the MDP / the POMDP). Every file is written
+atomically, so processes finishing shards of one sweep at once never mix their reports.
 """
 
 from __future__ import annotations
@@ -15,77 +18,96 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from baselines.experiments.records import Capacity, CellRecord, folder_records, write_atomically
+from baselines.experiments.records import (
+    CellRecord,
+    Group,
+    References,
+    cell_suffix,
+    folder_records,
+    references,
+    write_atomically,
+)
 from popgym_arcade_twins.aggregate import Aggregate, aggregate
 from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
-from popgym_arcade_twins.harness import Estimate, GapBias, bootstrap_difference, gap_and_bias
+from popgym_arcade_twins.harness import (
+    VARIANTS,
+    Estimate,
+    GapBias,
+    bootstrap_difference,
+    gap_and_bias,
+)
 
 COLUMNS = ("J(f, MDP)", "J(f, POMDP)", "gap", "bias")
+REFERENCES = References._fields  # the reference policies, as named in the tables
+
 
 Row = TypeVar("Row", GapBias, Aggregate)
 
 
-def _per_capacity(
+def _per_group(
     records: Sequence[CellRecord], summarize: Callable[[dict], list[Row]]
-) -> dict[Capacity, list[Row]]:
-    """`summarize` of the per-seed returns, keyed (env_id, memory, variant), of each capacity."""
-    returns: dict[Capacity, dict] = {}
+) -> dict[Group, list[Row]]:
+    """`summarize` of the per-seed returns, keyed (env_id, memory, variant), of each group
+    (`CellRecord.group`), in the order first seen."""
+    returns: dict[Group, dict] = {}
     for r in records:
-        returns.setdefault(r.capacity, {})[(r.env_id, r.memory, r.variant)] = r.eval_return
-    return {capacity: summarize(group) for capacity, group in returns.items()}
+        returns.setdefault(r.group, {})[(r.env_id, r.memory, r.variant)] = r.eval_return
+    return {group: summarize(cells) for group, cells in returns.items()}
 
 
-def capacity_label(capacity: Capacity) -> str:
-    """The label "2x64" of 2 memory layers of 64 units."""
-    return f"{capacity[0]}x{capacity[1]}"
+def group_names(groups: Iterable[Group]) -> dict[Group, str]:
+    """What follows a memory model in the rows of each group (`records.cell_suffix`): its
+    capacity where the groups hold several, its switch where it switched; "" for neither."""
+    groups = list(groups)
+    several = len({g.capacity for g in groups}) > 1
+    return {g: cell_suffix(g.capacity if several else None, g.switch_at) for g in groups}
 
 
-def _labelled(rows: Mapping[Capacity, list[Row]]) -> list[Row]:
-    """The rows of every capacity, their memory naming it ("lru 2x64") where there are several."""
-    if len(rows) <= 1:
-        return next(iter(rows.values()), [])
+def _labelled(rows: Mapping[Group, list[Row]]) -> list[Row]:
+    """The rows of every group, their memory naming it (`group_names`)."""
+    names = group_names(rows)
     return [
-        dataclasses.replace(row, memory=f"{row.memory} {capacity_label(capacity)}")
-        for capacity, group in rows.items()
-        for row in group
+        dataclasses.replace(row, memory=row.memory + names[group])
+        for group, group_rows in rows.items()
+        for row in group_rows
     ]
 
 
 def memory_names(records: Sequence[CellRecord]) -> list[str]:
-    """Each record's memory, naming its capacity ("lru 2x64") where the records hold several."""
-    several = len({r.capacity for r in records}) > 1
-    return [f"{r.memory} {capacity_label(r.capacity)}" if several else r.memory for r in records]
+    """Each record's memory, naming its group as the rows do (`group_names`)."""
+    names = group_names(r.group for r in records)
+    return [r.memory + names[r.group] for r in records]
 
 
-def capacity_tables(
+def group_tables(
     records: Sequence[CellRecord], baseline: str = "none"
-) -> dict[Capacity, list[GapBias]]:
-    """The gap/bias rows (`harness.gap_and_bias`) of each capacity's records."""
+) -> dict[Group, list[GapBias]]:
+    """The gap/bias rows (`harness.gap_and_bias`) of each group's records."""
     game_versions(records)  # refuses mixed versions
-    return _per_capacity(records, lambda returns: gap_and_bias(returns, baseline=baseline))
+    return _per_group(records, lambda returns: gap_and_bias(returns, baseline=baseline))
 
 
 def table(records: Sequence[CellRecord], baseline: str = "none") -> list[GapBias]:
-    """The gap/bias rows of a sweep's records (per-seed evaluation returns), per capacity."""
-    return _labelled(capacity_tables(records, baseline))
+    """The gap/bias rows of a sweep's records (per-seed evaluation returns), per group."""
+    return _labelled(group_tables(records, baseline))
 
 
-def capacity_aggregates(
+def group_aggregates(
     records: Sequence[CellRecord], baseline: str = "none"
-) -> dict[Capacity, list[Aggregate]]:
-    """`aggregate.aggregate` over games of each capacity's records."""
-    return _per_capacity(records, lambda returns: aggregate(returns, baseline=baseline))
+) -> dict[Group, list[Aggregate]]:
+    """`aggregate.aggregate` over games of each group's records."""
+    return _per_group(records, lambda returns: aggregate(returns, baseline=baseline))
 
 
 def aggregates(records: Sequence[CellRecord], baseline: str = "none") -> list[Aggregate]:
-    """Per memory model (and capacity) and statistic, J, gap and bias over games."""
-    return _labelled(capacity_aggregates(records, baseline))
+    """Per memory model (and group) and statistic, J, gap and bias over games."""
+    return _labelled(group_aggregates(records, baseline))
 
 
 def pareto_frontier(gaps: Sequence[float], biases: Sequence[float]) -> list[bool]:
@@ -118,22 +140,37 @@ def _fields(row: GapBias):
     return row.mdp, row.pomdp, row.gap, row.bias
 
 
+def _references(
+    found: Mapping[tuple[str, str], References], env_id: str, name: str
+) -> list[float | None]:
+    """Reference `name`'s return on each variant of `env_id` (None where not measured)."""
+    return [getattr(found.get((env_id, variant)), name, None) for variant in VARIANTS]
+
+
 def write_csv(
-    rows: Sequence[GapBias], path: Path, versions: Mapping[str, int] | None = None
+    rows: Sequence[GapBias],
+    path: Path,
+    versions: Mapping[str, int] | None = None,
+    found: Mapping[tuple[str, str], References] | None = None,
 ) -> None:
-    """One line per row; the last column, `game_version`, is 1 for ids missing from `versions`."""
-    versions = versions or {}
+    """One line per row, with the reference returns `found` (`records.references`; empty where
+    missing); the last column, `game_version`, is 1 for ids missing from `versions`."""
+    versions, found = versions or {}, found or {}
     text = io.StringIO()
     writer = csv.writer(text)
     names = ("J_mdp", "J_pomdp", "gap", "bias")
     writer.writerow(
         ["env_id", "memory", "seeds_mdp", "seeds_pomdp"]
         + [f"{n}{suffix}" for n in names for suffix in ("", "_low", "_high")]
+        + [f"{name}_{variant.lower()}" for name in REFERENCES for variant in VARIANTS]
         + ["game_version"]
     )
     for row in rows:
         numbers = [x for e in _fields(row) for x in (e.value, e.low, e.high)]
-        writer.writerow([row.env_id, row.memory, *row.seeds, *numbers, versions.get(row.env_id, 1)])
+        refs = [x for name in REFERENCES for x in _references(found, row.env_id, name)]
+        writer.writerow(
+            [row.env_id, row.memory, *row.seeds, *numbers, *refs, versions.get(row.env_id, 1)]
+        )
     write_atomically(Path(path), lambda f: f.write(text.getvalue().encode()))
 
 
@@ -147,21 +184,33 @@ def markdown(
     rows: Sequence[GapBias],
     confidence: float = 0.95,
     versions: Mapping[str, int] | None = None,
+    found: Mapping[tuple[str, str], References] | None = None,
 ) -> str:
-    """A Markdown table: estimate [low, high] per column; empty where a cell is missing. With
+    """A Markdown table: estimate [low, high] per column; empty where a cell is missing; then
+    the reference returns `found` (`records.references`) on the MDP / the POMDP. With
     `versions` (env id -> game version), a line under the note lists each game's version."""
-    versions = versions or {}
+    versions, found = versions or {}, found or {}
 
+    def reference(env_id: str, name: str) -> str:
+        values = _references(found, env_id, name)
+        if all(value is None for value in values):
+            return ""
+        return " / ".join("n/a" if value is None else f"{value:+.2f}" for value in values)
+
+    headers = (*COLUMNS, *(f"{name} (MDP / POMDP)" for name in REFERENCES))
     lines = [
-        f"| game | memory f | {' | '.join(COLUMNS)} | seeds |",
-        "|---|---|" + "---|" * (len(COLUMNS) + 1),
+        f"| game | memory f | {' | '.join(headers)} | seeds |",
+        "|---|---|" + "---|" * (len(headers) + 1),
     ]
     for row in rows:
-        fields = " | ".join(_cell(e) for e in _fields(row))
-        lines.append(f"| {row.env_id} | {row.memory} | {fields} | {max(row.seeds)} |")
+        fields = [_cell(e) for e in _fields(row)]
+        fields += [reference(row.env_id, name) for name in REFERENCES]
+        lines.append(f"| {row.env_id} | {row.memory} | {' | '.join(fields)} | {max(row.seeds)} |")
     note = (
         f"Mean evaluation return J and {confidence:.0%} bootstrap intervals over seeds; "
-        "gap = J(f, MDP) - J(f, POMDP), bias = J(f, MDP) - J(none, MDP)."
+        "gap = J(f, MDP) - J(f, POMDP), bias = J(f, MDP) - J(none, MDP). Random, expert: the "
+        "mean return of uniformly random actions and of the game's scripted expert (it reads "
+        "the state) over as many evaluation episodes."
     )
     games = list(dict.fromkeys(row.env_id for row in rows if row.env_id in versions))
     if games:
@@ -170,7 +219,8 @@ def markdown(
 
 
 def aggregate_markdown(records: Sequence[CellRecord], baseline: str = "none") -> str:
-    """Per memory model, the IQM and mean over games of J, gap and bias (`aggregates`)."""
+    """Per memory model (and group), the IQM and mean over games of J, gap and bias
+    (`aggregates`)."""
     lines = [
         "| memory f | over games | " + " | ".join(COLUMNS) + " | games |",
         "|---|---|" + "---|" * (len(COLUMNS) + 1),
@@ -232,6 +282,20 @@ def diagnostics_markdown(records: Sequence[CellRecord], confidence: float = 0.95
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
+def _group_note(records: Sequence[CellRecord]) -> str:
+    """A line under the table explaining the group names its rows carry (`group_names`)."""
+    names = [
+        ("'lru/2x64': lru with 2 layers of 64 units", len({r.capacity for r in records}) > 1),
+        (
+            "'lru/switch-at-S': trained on the other twin for its first S env steps per seed, "
+            "then on the variant evaluated, its gap and bias among cells switched alike",
+            any(r.switch_at for r in records),
+        ),
+    ]
+    shown = [text for text, present in names if present]
+    return f"\nMemory f {'; '.join(shown)}.\n" if shown else ""
+
+
 def write_report(
     records: Sequence[CellRecord], out_dir: str | Path, baseline: str = "none"
 ) -> None:
@@ -239,12 +303,10 @@ def write_report(
     from baselines.experiments import plots  # matplotlib is imported only here
 
     out_dir = Path(out_dir)
-    rows, versions = table(records, baseline), game_versions(records)
-    several = len({r.capacity for r in records}) > 1
-    write_csv(rows, out_dir / "table.csv", versions)
+    rows, versions, found = table(records, baseline), game_versions(records), references(records)
+    write_csv(rows, out_dir / "table.csv", versions, found)
     sections = (
-        markdown(rows, versions=versions)
-        + ("\nMemory f 'lru 2x64': lru with 2 layers of 64 units.\n" if several else ""),
+        markdown(rows, versions=versions, found=found) + _group_note(records),
         "## Across games\n\n" + aggregate_markdown(records, baseline),
         "## Memory diagnostics\n\n" + diagnostics_markdown(records),
     )

@@ -4,16 +4,22 @@ optionally x network capacities (a grid of memory layers x hidden sizes).
 Each cell (one game, variant and memory model) runs jitted over its seeds: train (in chunks of
 updates, a progress bar advancing between them), then evaluate the final greedy policy for
 `eval_episodes` episodes (J is an evaluation return, not a training one), then diagnose it on a
-paired rollout (recall density; saliency on one trajectory). The seed axis is vmapped and sharded
-over every device JAX sees, across hosts too when `jax.distributed` is initialized. Independent
-processes can split the cells (`Shard`: cell i to process i mod N). Finished cells are appended
-to the process's log (`records.jsonl`, or one per shard) one line each, atomically, so a rerun
-skips them; `report` turns every log of the folder into the table and plots.
+paired rollout (recall density; saliency on one trajectory). With `switch_at`, each cell first
+trains on the other twin for that many env steps, then on its own (`baselines.agents.switching`);
+such cells are named apart from unswitched ones, so both can share a folder. The random policy's
+and the scripted expert's returns (`harness.reference_returns`) are measured once per game and
+variant, at the sweep's frame size and over its evaluation episodes, and stored with each record.
+The seed axis is vmapped and sharded over every device JAX sees, across hosts too when
+`jax.distributed` is initialized. Independent processes can split the cells (`Shard`: cell i to
+process i mod N). Finished cells are appended to the process's log (`records.jsonl`, or one per
+shard) one line each, atomically, so a rerun skips them; `report` turns every log of the folder
+into the table and plots.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -31,9 +37,9 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
+from baselines.agents import switching
 from baselines.agents.config import AgentConfig, PPOConfig, PQNConfig, require_positive
 from baselines.agents.networks import as_policy
-from baselines.agents.registry import make_trainer
 from baselines.experiments import interrupt, loggers
 from baselines.experiments.provenance import provenance
 from baselines.experiments.records import (
@@ -41,16 +47,20 @@ from baselines.experiments.records import (
     Capacity,
     CellRecord,
     RecordLog,
+    References,
+    cell_suffix,
     folder_records,
     log_name,
     network_capacity,
+    references,
     write_atomically,
 )
 from popgym_arcade_twins import diagnostics, harness, tasks
 from popgym_arcade_twins.envs import GAMES
 
-# Settings that choose cells, not what a cell computes.
-GRID_FIELDS = ("env_ids", "memories", "layers", "hidden_sizes")
+# Settings that choose cells, not what a cell computes (a cell of a capacity grid or a switched
+# one has a name of its own).
+GRID_FIELDS = ("env_ids", "memories", "layers", "hidden_sizes", "switch_at")
 
 # The cpu preset's agent: env steps per seed, 50 updates of 4,096. PPO, not the paper's PQN: at this
 # budget PPO+LRU learns CartPoleEasy (greedy return 0.98 on the MDP over 5 seeds) where PQN+LRU
@@ -63,7 +73,10 @@ class SweepConfig:
     """A sweep: its grid, and the settings every cell trains, evaluates and diagnoses with.
     `layers` or `hidden_sizes` make a capacity grid: every cell of the grid is run with each
     (num_layers, hidden_size) of their product, the agent's own value standing in for an empty
-    one, and its name ends with its capacity ("CartPoleEasy/MDP/lru/2x64")."""
+    one, and its name ends with its capacity ("CartPoleEasy/MDP/lru/2x64"). With `switch_at`,
+    every cell first trains on the other twin, and its name ends with the switch
+    ("CartPoleEasy/MDP/lru/switch-at-4096", or ".../lru/2x64/switch-at-4096" in a capacity grid;
+    `records.cell_suffix`)."""
 
     env_ids: tuple[str, ...] = ("CartPoleEasy",)
     memories: tuple[str, ...] = ("lru",)
@@ -79,6 +92,7 @@ class SweepConfig:
     quick_compile: bool = False  # compile without LLVM optimisation: for runs of seconds
     layers: tuple[int, ...] = ()  # capacity grid: memory layers per cell (none: the agent's)
     hidden_sizes: tuple[int, ...] = ()  # capacity grid: their width (none: the agent's)
+    switch_at: int = 0  # env steps per seed each cell first trains on the other twin (0: none)
 
     def __post_init__(self):
         if not (self.env_ids and self.memories and self.seeds):
@@ -98,6 +112,7 @@ class SweepConfig:
         for capacity in self.capacities():
             for memory in (*self.memories, self.baseline):
                 self.train_config(memory, capacity)  # validates the names and sizes
+        switching.switch_update(self.switch_at, self.agent)
 
     def capacities(self) -> tuple[Capacity | None, ...]:
         """The capacity grid's (num_layers, hidden_size) pairs, or (None,) without one."""
@@ -123,7 +138,10 @@ class SweepConfig:
             for capacity in self.capacities():
                 for memory in dict.fromkeys((*self.memories, self.baseline)):
                     variants = harness.VARIANTS if memory in self.memories else ("MDP",)
-                    cells += [Cell(env_id, variant, memory, capacity) for variant in variants]
+                    cells += [
+                        Cell(env_id, variant, memory, capacity, self.switch_at)
+                        for variant in variants
+                    ]
         return cells
 
     def settings(self) -> dict[str, Any]:
@@ -183,14 +201,15 @@ TINY_CAPACITY = dataclasses.replace(TINY, layers=(1, 2), hidden_sizes=(8, 16))
 @dataclass(frozen=True)
 class Cell:
     env_id: str
-    variant: str  # "MDP" or "POMDP"
+    variant: str  # "MDP" or "POMDP": the twin trained on last and evaluated
     memory: str
     capacity: Capacity | None = None  # in a capacity grid: (num_layers, hidden_size)
+    switch_at: int = 0  # env steps first trained on the other twin
 
     @property
     def name(self) -> str:
-        name = f"{self.env_id}/{self.variant}/{self.memory}"
-        return name + (f"/{self.capacity[0]}x{self.capacity[1]}" if self.capacity else "")
+        suffix = cell_suffix(self.capacity, self.switch_at)
+        return f"{self.env_id}/{self.variant}/{self.memory}{suffix}"
 
     @property
     def file_stem(self) -> str:
@@ -198,12 +217,13 @@ class Cell:
 
 
 class CellProgram(NamedTuple):
-    """One seed of a cell, in three vmappable parts: `init(seed) -> state`, `update(state) ->
-    (state, metrics)` (one training update; `num_updates` of them train), and
-    `finish(seed, params) -> outputs` (evaluate and diagnose the trained parameters)."""
+    """One seed of a cell, in vmappable parts: `init(seed) -> state`, the training `stages`
+    (each stage's `trainer.update(state) -> (state, metrics)` does its updates; a later stage
+    starts from the state `switching.enter`ed), and `finish(seed, params) -> outputs` (evaluate
+    and diagnose the trained parameters)."""
 
     init: Callable[[jax.Array], Any]
-    update: Callable[[Any], tuple[Any, dict]]
+    stages: tuple[switching.Stage, ...]
     finish: Callable[[jax.Array, Any], dict[str, Any]]
     num_updates: int
 
@@ -213,14 +233,14 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
     partial_obs = cell.variant == "POMDP"
     mdp, env_params = tasks.make(cell.env_id, False, config.obs_size)
     pomdp, _ = tasks.make(cell.env_id, True, config.obs_size)
-    env = pomdp if partial_obs else mdp
+    env, twin = (pomdp, mdp) if partial_obs else (mdp, pomdp)
     train_config = config.train_config(cell.memory, cell.capacity)
-    trainer = make_trainer(train_config, env, env_params)
-    policy = as_policy(trainer.network)
+    stages = switching.stages(train_config, twin, env, env_params, cell.switch_at)
+    policy = as_policy(stages[0].trainer.network)  # one network module for both twins
     horizon = min(config.diag_steps, int(env_params.max_steps_in_episode))
 
     def init(seed: jax.Array) -> Any:
-        return trainer.init(jax.random.split(jax.random.key(seed), 3)[0])
+        return stages[0].trainer.init(jax.random.split(jax.random.key(seed), 3)[0])
 
     def finish(seed: jax.Array, params: Any) -> dict[str, Any]:
         _, key_eval, key_diag = jax.random.split(jax.random.key(seed), 3)
@@ -250,7 +270,7 @@ def cell_program(cell: Cell, config: SweepConfig) -> CellProgram:
             "saliency_length": lengths[0],
         }
 
-    return CellProgram(init, trainer.update, finish, train_config.num_updates)
+    return CellProgram(init, stages, finish, train_config.num_updates)
 
 
 def ood_effects(policy, params, seen, start, lengths, key, num_steps: int) -> dict[str, Any]:
@@ -296,10 +316,10 @@ def run_cell(
 ) -> dict[str, Any]:
     """Outputs of every seed of `cell` (leaves [seeds, ...]) as host arrays on every process.
 
-    Training runs in jitted chunks of equal length, the largest divisor of the update count up to
-    `chunk_updates` (the same numbers as one scan over them all); between chunks `bar` advances
-    and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then left
-    unrecorded)."""
+    Training runs in jitted chunks of equal length, the largest divisor of every stage's update
+    count up to `chunk_updates` (the same numbers as one scan over them all); between chunks
+    `bar` advances and a noted SIGINT or SIGTERM raises `interrupt.Interrupted` (the cell is then
+    left unrecorded)."""
     program = cell_program(cell, config)
     seeds = pad_seeds(config.seeds, mesh.size)
     sharding = NamedSharding(mesh, PartitionSpec("seed"))
@@ -312,23 +332,27 @@ def run_cell(
         jitted = jax.jit(function, in_shardings=sharding, out_shardings=out_shardings)
         return jitted.lower(*args).compile(options)
 
-    def chunk(length: int):
+    def chunk(update, length: int):
         def scan(state):
-            return jax.lax.scan(lambda s, _: jax.vmap(program.update)(s), state, None, length)
+            return jax.lax.scan(lambda s, _: jax.vmap(update)(s), state, None, length)
 
         return compiled(scan, state, out_shardings=(sharding, per_update))
 
     state = compiled(jax.vmap(program.init), inputs)(inputs)
-    length = max(d for d in range(1, chunk_updates + 1) if program.num_updates % d == 0)
-    train_chunk, metrics, done = chunk(length), [], 0  # one length: one compile
-    while done < program.num_updates:
-        state, chunk_metrics = train_chunk(state)
-        metrics.append(_host(chunk_metrics))
-        done += length
-        if bar is not None:
-            bar.update(length)
-        if done < program.num_updates:
-            _check_stop()
+    counts = [stage.stop - stage.start for stage in program.stages]
+    length = max(d for d in range(1, chunk_updates + 1) if all(n % d == 0 for n in counts))
+    metrics = []
+    for index, stage in enumerate(program.stages):
+        if index:
+            state = compiled(jax.vmap(functools.partial(switching.enter, stage)), state)(state)
+        train_chunk = chunk(stage.trainer.update, length)  # one length: one compile per stage
+        for done in range(stage.start + length, stage.stop + 1, length):
+            state, chunk_metrics = train_chunk(state)
+            metrics.append(_host(chunk_metrics))
+            if bar is not None:
+                bar.update(length)
+            if done < program.num_updates:
+                _check_stop()
     outputs = _host(compiled(jax.vmap(program.finish), inputs, state.params)(inputs, state.params))
     outputs["train"] = {k: np.concatenate([m[k] for m in metrics]).T for k in metrics[0]}
     return jax.tree.map(lambda leaf: leaf[: len(config.seeds)], outputs)
@@ -351,11 +375,30 @@ def _check_stop() -> None:
         raise interrupt.Interrupted(signum, "a rerun skips the cells recorded")
 
 
+def measure_references(env_id: str, variant: str, config: SweepConfig) -> References:
+    """The mean returns of `harness.reference_returns` on one game and variant, at the sweep's
+    frame size and over its `eval_episodes` episodes (from key 0), in one jitted call."""
+    env, env_params = tasks.make(env_id, variant == "POMDP", config.obs_size)
+    measure = jax.jit(
+        lambda key: harness.reference_returns(env, env_params, key, config.eval_episodes)
+    )
+    key = jax.random.key(0)
+    options = {"xla_backend_optimization_level": 0} if config.quick_compile else None
+    means = {k: float(v.mean()) for k, v in measure.lower(key).compile(options)(key).items()}
+    return References(means["random"], means.get("expert"))
+
+
 def make_record(
-    cell: Cell, config: SweepConfig, outputs: dict, wall_s: float, made_by: dict
+    cell: Cell,
+    config: SweepConfig,
+    outputs: dict,
+    references: References,
+    wall_s: float,
+    made_by: dict,
 ) -> CellRecord:
-    """The JSON record of a finished cell: per-seed evaluation returns (J), training curves and
-    recall density; the saliency arrays go to `cells/<cell>.npz`."""
+    """The JSON record of a finished cell: per-seed evaluation returns (J), training curves,
+    recall density and its game's and variant's `references`; the saliency arrays go to
+    `cells/<cell>.npz`."""
     train_config = config.train_config(cell.memory, cell.capacity)
     updates = np.arange(1, train_config.num_updates + 1)
 
@@ -372,6 +415,7 @@ def make_record(
         variant=cell.variant,
         memory=cell.memory,
         capacity=network_capacity(dataclasses.asdict(train_config)),
+        switch_at=cell.switch_at,
         fingerprint=config.fingerprint(),
         seeds=tuple(config.seeds),
         eval_return=tuple(returns.mean(1).tolist()),
@@ -388,6 +432,8 @@ def make_record(
         settings=config.settings(),
         provenance=made_by,
         game_version=tasks.game_version(cell.env_id),
+        random_return=references.random,
+        expert_return=references.expert,
     )
 
 
@@ -474,6 +520,7 @@ def run_sweep(
         + f", {len(cells) - left} already recorded (skipped), {left} to run"
     )
     mesh, made_by = seed_mesh(), provenance()
+    measured = references(list(done.values()))  # (env_id, variant) -> References
     logger = (
         writes
         and metrics_log
@@ -490,7 +537,10 @@ def run_sweep(
             outputs = run_cell(cell, config, mesh, chunk_updates, bar)
         if writes:
             wall_s = time.perf_counter() - start
-            record = make_record(cell, config, outputs, wall_s, made_by)
+            game = (cell.env_id, cell.variant)
+            if game not in measured:  # once per game and variant (the frame size is the sweep's)
+                measured[game] = measure_references(*game, config)
+            record = make_record(cell, config, outputs, measured[game], wall_s, made_by)
             (out_dir / "cells").mkdir(exist_ok=True)
             arrays = {k: outputs[k] for k in ("saliency", "mdp_frames", "pomdp_frames")}
             arrays["length"] = outputs["saliency_length"]

@@ -10,6 +10,9 @@ Each frame is one flat colour, so a 32-pixel frame carries the whole observation
   at the last step the action must name the bit (`UP` for green, `DOWN` for red): +1 right, -1
   wrong. The MDP shows the bit on every frame; the POMDP only on the first, so only a memory model
   solves the POMDP (a memoryless one scores 0 on average).
+
+The expert names the bit (`UP` on green, `DOWN` on red) at every step, which earns every reward
+of every task.
 """
 
 from __future__ import annotations
@@ -81,7 +84,11 @@ class Renderer:
         return self._frame(state, self.shown_always | (state.time == 0))
 
 
-GAME = Game("Probe", Config, make_params, {}, reset, step, Renderer, version=1)
+def expert(state: State, config: Config, params: Params) -> jax.Array:
+    return jnp.where(state.bit, UP, DOWN)
+
+
+GAME = Game("Probe", Config, make_params, {}, reset, step, Renderer, expert=expert, version=1)
 
 
 def make_probe(task: str, length: int = 4, partial_obs: bool = False, obs_size: int = 32):

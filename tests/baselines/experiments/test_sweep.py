@@ -1,9 +1,10 @@
 """The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records on 1
-or 4 devices and from 1 or 2 processes (shards), a report of every record in the folder, clear
-config errors."""
+or 4 devices, from 1 or 2 processes (shards) and from two runs, a report of every record in the
+folder with the reference returns, switched cells beside unswitched ones, clear config errors."""
 
 import dataclasses
 import functools
+import json
 import os
 import shutil
 import signal
@@ -12,12 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from baselines.agents.config import StreamQConfig
+from baselines.experiments import report
 from baselines.experiments.records import CellRecord, RecordLog, folder_records, network_capacity
 from baselines.experiments.sweep import TINY, TINY_CAPACITY, Shard, SweepConfig, run_sweep
+from popgym_arcade_twins import harness, tasks
 from tests.baselines.experiments.record_utils import hand_made_record
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -156,6 +160,60 @@ def test_the_report_covers_every_record_of_the_folder(killed_and_rerun, tmp_path
     assert "| probe:extra | lru |" in table and "| probe:one_bit | lru |" in table
 
 
+def reference_means(variant: str) -> tuple[float, float]:
+    """The tiny sweep's game's (random, expert) mean returns on `variant`, measured here."""
+    env, params = tasks.make("probe:one_bit", variant == "POMDP", TINY.obs_size)
+    run = jax.jit(lambda key: harness.reference_returns(env, params, key, TINY.eval_episodes))
+    returns = run(jax.random.key(0))
+    return float(returns["random"].mean()), float(returns["expert"].mean())
+
+
+def test_each_record_carries_the_reference_returns_of_its_game_and_variant(killed_and_rerun):
+    for record in records(killed_and_rerun):  # the killed run's, and the rerun's (some reused)
+        expected = reference_means(record.variant)
+        assert (record.random_return, record.expert_return) == expected, record.cell
+    random, expert = reference_means("MDP")
+    assert (
+        f"| {random:+.2f} / {random:+.2f} | {expert:+.2f} / {expert:+.2f} | 2 |"
+        in (killed_and_rerun / "table.md").read_text()
+    )
+
+
+@pytest.mark.slow  # trains 3 cells twice (before and after the switch)
+def test_switched_cells_join_a_folder_of_unswitched_ones_under_names_of_their_own(
+    killed_and_rerun, tmp_path
+):
+    shutil.copytree(killed_and_rerun, tmp_path, dirs_exist_ok=True)
+    switched = dataclasses.replace(TINY, switch_at=TINY.agent.steps_per_update)
+    made = run_sweep(switched, tmp_path, progress=False)
+    assert [r.cell for r in made] == [f"{cell}/switch-at-64" for cell in CELLS]
+    assert all(r.switch_at == 64 for r in made)
+    for record in made:
+        assert (record.random_return, record.expert_return) == reference_means(record.variant)
+    before = (killed_and_rerun / "records.jsonl").read_text()
+    assert (tmp_path / "records.jsonl").read_text().startswith(before)  # appended to
+    table = report.table(folder_records(tmp_path))
+    assert [row.memory for row in table] == ["lru", "none", "lru/switch-at-64", "none/switch-at-64"]
+
+
+@pytest.mark.slow  # two smoke sweeps: about a minute each on 2 cores
+def test_two_runs_of_the_smoke_preset_give_the_same_records(tmp_path):
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for process in [sweep_process(out, 1, "--preset", "smoke") for out in outs]:
+        finished(process)
+    one, two = (records(out) for out in outs)
+    assert [r.cell for r in one] == [r.cell for r in two] == CELLS
+    differ = {"wall_s", "provenance"}  # when and on what it ran, not what it measured
+    for a, b in zip(one, two, strict=True):
+        for field in dataclasses.fields(CellRecord):
+            if field.name not in differ:  # as JSON text: NaN equals NaN
+                same = json.dumps(getattr(a, field.name)) == json.dumps(getattr(b, field.name))
+                assert same, f"{a.cell}: {field.name} differs"
+        with np.load(outs[0] / a.saliency_file) as x, np.load(outs[1] / b.saliency_file) as y:
+            for name in x.files:
+                np.testing.assert_array_equal(x[name], y[name], err_msg=f"{a.cell} {name}")
+
+
 @pytest.mark.slow
 def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
     finished(sweep_process(tmp_path, devices=4))
@@ -212,6 +270,7 @@ def test_bad_sweep_settings_are_named(changes, message):
 
 
 def test_a_capacity_grid_names_its_cells_and_leaves_the_fingerprint_to_the_rest():
+    """Switched too: the capacity, then the switch, and neither in the fingerprint."""
     grid = TINY_CAPACITY
     assert grid.capacities() == ((1, 8), (1, 16), (2, 8), (2, 16))
     assert [cell.name for cell in grid.cells()[:3]] == [
@@ -223,6 +282,9 @@ def test_a_capacity_grid_names_its_cells_and_leaves_the_fingerprint_to_the_rest(
     wider = dataclasses.replace(TINY, agent=TINY.agent.replace(hidden_size=32))
     assert TINY.capacities() == (None,) and wider.fingerprint() != TINY.fingerprint()
     assert [cell.name for cell in TINY.cells()] == CELLS  # no grid: names as before
+    switched = dataclasses.replace(grid, switch_at=TINY.agent.steps_per_update)
+    assert switched.cells()[0].name == "probe:one_bit/MDP/lru/1x8/switch-at-64"  # both suffixes
+    assert switched.fingerprint() == grid.fingerprint()
 
 
 @pytest.mark.parametrize(

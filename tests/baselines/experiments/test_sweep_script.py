@@ -24,11 +24,13 @@ def test_every_setting_is_a_documented_option(capsys, option):
 def test_options_reach_the_sweep_and_its_agent():
     _, config = sweep.parse_args(["--tiny", "--seeds", "3", "--envs", "probe:colour",
                                   "probe:one_bit", "--no-quick-compile", "--eval-episodes", "5",
-                                  "--steps", "128", "--epsilon-end", "0"])  # fmt: skip
+                                  "--steps", "128", "--epsilon-end", "0",
+                                  "--switch-at", "64"])  # fmt: skip
     assert config.seeds == (0, 1, 2)
     assert config.env_ids == ("probe:colour", "probe:one_bit")
     assert (config.quick_compile, config.eval_episodes, config.obs_size) == (False, 5, 32)
     assert (config.agent.total_steps, config.agent.epsilon_end) == (128, 0.0)
+    assert config.switch_at == 64 and config.cells()[0].name == "probe:colour/MDP/lru/switch-at-64"
     assert config.agent.hidden_size == 16  # the rest: the tiny sweep's
 
 
@@ -63,6 +65,10 @@ def test_the_capacity_preset_prints_its_grid():
         (("--memories", "gru", "lur"), "Did you mean 'lru'"),
         (("--baseline", "lstm"), "unknown memory model 'lstm'"),
         (("--algorithm", "stream_q", "--num-envs", "4"), "--num-envs does not apply to stream_q"),
+        (("--switch-at=-64",), "switch_at (-64) must lie between 0 and the budget (192 env steps)"),
+        (("--switch-at", "256"), "switch_at (256) must lie between 0 and the budget"),
+        (("--switch-at", "100"), "the nearest valid switches are 64 and 128"),
+        (("--steps", "128", "--switch-at", "192"), "between 0 and the budget (128 env steps)"),
     ],
 )
 def test_a_bad_grid_is_refused_before_any_work(capsys, tmp_path, args, message):

@@ -61,6 +61,16 @@ def test_options_reach_the_config_and_zero_means_zero():
         (("--steps", "0"), "total_steps (0) is less than one update"),
         (("--steps", "2e4"), "the nearest valid budgets are 19,968 and 20,480"),
         (("--num-envs", "0"), "num_envs must be a positive integer, got 0"),
+        (
+            ("--steps", "4096", "--switch-at=-512"),
+            "switch_at (-512) must lie between 0 and the budget (4,096 env steps)",
+        ),
+        (("--steps", "4096", "--switch-at", "8192"), "must lie between 0 and the budget"),
+        (
+            ("--steps", "4096", "--switch-at", "1000"),
+            "the nearest valid switches are 512 and 1,024",
+        ),
+        (("--switch-at", "1.5"), "expected an integer, got '1.5'"),
     ],
 )
 def test_bad_settings_are_refused_in_one_line(capsys, args, message):
