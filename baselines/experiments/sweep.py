@@ -18,6 +18,7 @@ into the table and plots.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -40,7 +41,7 @@ from tqdm import tqdm
 from baselines.agents import switching
 from baselines.agents.config import AgentConfig, PPOConfig, PQNConfig, require_positive
 from baselines.agents.networks import as_policy
-from baselines.experiments import interrupt, loggers
+from baselines.experiments import folder_lock, interrupt, loggers
 from baselines.experiments.provenance import provenance
 from baselines.experiments.records import (
     SALIENCY_TIMES,
@@ -484,14 +485,23 @@ def run_sweep(
 
     A cell recorded in any log of the folder is skipped. Within `jax.distributed`, every process
     runs every cell (the seed axis spans all their devices); process 0 alone decides which cells
-    are left, and writes. A SIGINT or SIGTERM noted by `interrupt` stops the sweep between
-    chunks of updates with `interrupt.Interrupted`; recorded cells are kept. `metrics_log`
-    ("tensorboard" or "wandb", see `loggers`) also logs each recorded cell there.
+    are left, and writes. A second sweep writing the same log (same folder and shard) is
+    refused while the first runs. A SIGINT or SIGTERM noted by `interrupt` stops the sweep
+    between chunks of updates with `interrupt.Interrupted`; recorded cells are kept.
+    `metrics_log` ("tensorboard" or "wandb", see `loggers`) also logs each recorded cell there.
     """
     if metrics_log:
         loggers.check_available(metrics_log)
     out_dir = Path(out_dir)
     writes = jax.process_index() == 0
+    log_path = out_dir / log_name(shard.index, shard.count)
+    held = folder_lock.exclusive(log_path, log_path) if writes else contextlib.nullcontext()
+    with held:
+        return _run_part(config, out_dir, progress, shard, chunk_updates, metrics_log, writes)
+
+
+def _run_part(config, out_dir: Path, progress, shard, chunk_updates, metrics_log, writes):
+    """`run_sweep` once the log is this process's."""
     log = RecordLog(out_dir / log_name(shard.index, shard.count)) if writes else None
     done = {}
     for record in folder_records(out_dir) if writes else []:
