@@ -111,6 +111,7 @@ def test_a_killed_sweep_resumes_with_every_cell_exactly_once(killed_and_rerun):
     assert f"writing to {out / 'records.jsonl'}: 3 cells, 3 already recorded (skipped)" in stderr
 
 
+@pytest.mark.slow  # three sweeps in subprocesses
 def test_sigint_and_sigterm_stop_a_sweep_between_cells_and_a_rerun_continues(tmp_path):
     stderr = signalled_at_start(sweep_process(tmp_path), signal.SIGINT)
     assert "stopped by SIGINT" in stderr
@@ -123,6 +124,7 @@ def test_sigint_and_sigterm_stop_a_sweep_between_cells_and_a_rerun_continues(tmp
     assert sorted(r.cell for r in records(tmp_path)) == sorted(CELLS)
 
 
+@pytest.mark.slow  # two more sweeps in subprocesses
 def test_two_shards_give_the_records_of_one_process(killed_and_rerun, tmp_path):
     shards = [sweep_process(tmp_path, 1, "--shard", f"{i}/2") for i in range(2)]
     for process in shards:
