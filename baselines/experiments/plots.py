@@ -43,6 +43,7 @@ from popgym_arcade_twins.diagnostics import SMEARING_CUTOFF
 from popgym_arcade_twins.harness import Estimate, GapBias
 
 MARKERS = "os^Dvp"  # per number of memory layers in capacity.png
+DASHES = ((4.0, 4.0), (1.0, 3.0))  # the random policy's line dashed, the expert's dotted
 
 
 def write_figures(records: Sequence[CellRecord], out_dir: Path, baseline: str = "none") -> None:
@@ -163,8 +164,9 @@ def _per_game(
         _interval_bars(ax, [r.memory for r in rows], estimates, ylabel)
         for i, label in enumerate(series):
             refs = (found or {}).get((env_id, label), References(None, None))
-            for policy, value, style in zip(References._fields, refs, ("--", ":"), strict=True):
-                if value is not None:
+            for policy, value, dashes in zip(References._fields, refs, DASHES, strict=True):
+                if value is not None:  # offset per variant: equal lines alternate colours
+                    style = (i * sum(dashes) / len(series), dashes)
                     line = {"color": f"C{i}", "linestyle": style, "linewidth": 1.2}
                     ax.axhline(value, label=f"{policy} ({label})", **line)
         ax.set_title(_titled(env_id, name), fontsize=10)

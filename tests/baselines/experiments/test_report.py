@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from baselines.experiments import report
-from baselines.experiments.records import CellRecord, Group, cell_suffix
+from baselines.experiments.records import CellRecord, Group, cell_suffix, references
 from tests.baselines.experiments.record_utils import hand_made_record
 
 FIGURES = (
@@ -116,3 +116,28 @@ def test_every_figure_writes_from_hand_made_records_and_capacity_png_with_severa
     assert "| -0.50 / -0.25 | +1.00 / +1.00 | 2 |" in text  # the reference columns
     assert "| CartPoleEasy | lru/2x64/switch-at-64 |" in text
     assert "Memory f 'lru/2x64': lru with 2 layers of 64 units; 'lru/switch-at-S'" in text
+
+
+def test_returns_png_draws_each_variant_s_reference_returns_in_the_colour_of_its_bars():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import same_color
+    from matplotlib.container import BarContainer
+
+    from baselines.experiments import plots
+
+    records = cells((2, 64), 0.8, 0.4, 0.9)
+    figure = plots._per_game(
+        report.group_tables(records), ["CartPoleEasy"], {"MDP": "mdp", "POMDP": "pomdp"}, "J",
+        references(records),
+    )  # fmt: skip
+    ax = figure.axes[0]
+    lines = {line.get_label(): line for line in ax.lines if not line.get_label().startswith("_")}
+    bars = {c.get_label(): c.patches[0] for c in ax.containers if isinstance(c, BarContainer)}
+    assert list(bars) == ["MDP", "POMDP"]
+    expected = {"random (MDP)": -0.5, "expert (MDP)": 1.0, "random (POMDP)": -0.25,
+                "expert (POMDP)": 1.0}  # fmt: skip
+    assert {name: line.get_ydata()[0] for name, line in lines.items()} == expected
+    for name, line in lines.items():
+        variant = name.split("(")[1].rstrip(")")
+        assert same_color(line.get_color(), bars[variant].get_facecolor()), name
+    plots.plt.close(figure)
