@@ -98,8 +98,17 @@ class QConfig(TrainConfig):
     """What PQN and DQN share: epsilon-greedy acting on Q-values, epsilon decaying linearly from
     `epsilon_start` to `epsilon_end` over `epsilon_fraction` of the updates, then constant; and
     rewards multiplied by `reward_scale` for learning (the Q-values' scale, not the returns
-    logged)."""
+    logged). Both default to the POPGym Arcade paper's agent shape (2 residual layers of 64, the
+    previous action as an input) on 16 envs, with a constant learning rate, lam 0.95, 4 epochs."""
 
+    hidden_size: int = 64
+    num_layers: int = 2
+    previous_action: bool = True
+    residual: bool = True
+    num_envs: int = 16
+    anneal_lr: bool = False
+    lam: float = 0.95
+    num_epochs: int = 4
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_fraction: float = 0.15
@@ -120,16 +129,8 @@ class PQNConfig(QConfig):
     minibatch's own pass with `fresh_targets`, else from the acting pass."""
 
     algorithm: ClassVar[str] = "pqn"
-    hidden_size: int = 64
-    num_layers: int = 2
-    previous_action: bool = True
-    residual: bool = True
-    num_envs: int = 16
     rollout_steps: int = 32
     learning_rate: float = 2.5e-4
-    anneal_lr: bool = False
-    lam: float = 0.95
-    num_epochs: int = 4
     num_minibatches: int = 8
     fresh_targets: bool = True
 
@@ -149,15 +150,7 @@ class DQNConfig(QConfig):
     CartPoleEasy (MDP, 64 px, 40k env steps, 2 seeds)."""
 
     algorithm: ClassVar[str] = "dqn"
-    hidden_size: int = 64
-    num_layers: int = 2
-    previous_action: bool = True
-    residual: bool = True
-    num_envs: int = 16
     rollout_steps: int = 25
-    anneal_lr: bool = False
-    lam: float = 0.95
-    num_epochs: int = 4
     buffer_segments: int = 256  # replay capacity, in segments of rollout_steps steps
     learning_starts: int = 2000  # env steps collected before the first gradient step
     target_update_interval: int = 10  # updates between copies of the online parameters
