@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from baselines.agents import rollout
+from baselines.agents import ppo, pqn, rollout
 from baselines.agents.config import TrainConfig
 from baselines.agents.registry import ALGORITHMS, config_type, make_trainer
 from baselines.agents.training import make_learner
@@ -58,9 +58,11 @@ def parts(config: TrainConfig, env_id: str, partial_obs: bool, obs_size: int, re
     """{part: seconds per update} for one update of `config`'s algorithm."""
     env, env_params = tasks.make(env_id, partial_obs, obs_size)
     trainer = make_trainer(config, env, env_params)
-    head = "q" if config.algorithm == "pqn" else "actor_critic"
+    head, make_optimizer = {"pqn": ("q", pqn.OPTIMIZER), "ppo": ("actor_critic", ppo.OPTIMIZER)}[
+        config.algorithm
+    ]
     logged_env, network, optimizer, _, apply_step = make_learner(
-        config, env, env_params, head, optax.radam
+        config, env, env_params, head, make_optimizer
     )
     state = trainer.init(jax.random.key(0))
     num_actions = logged_env.action_space(env_params).n

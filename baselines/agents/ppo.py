@@ -26,10 +26,12 @@ from baselines.agents.training import (
     scan_updates,
 )
 
+OPTIMIZER = partial(optax.adam, eps=1e-5)  # learning_rate -> optimizer (`make_learner`)
+
 
 def make_train(config: PPOConfig, env: Any, env_params: Any) -> Trainer:
     env, network, optimizer, init, apply_step = make_learner(
-        config, env, env_params, "actor_critic", partial(optax.adam, eps=1e-5)
+        config, env, env_params, "actor_critic", OPTIMIZER
     )
 
     def act(key, outputs):

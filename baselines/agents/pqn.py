@@ -33,10 +33,12 @@ from baselines.agents.training import (
     scan_updates,
 )
 
+OPTIMIZER = optax.radam  # learning_rate -> optimizer (`make_learner`)
+
 
 def make_train(config: PQNConfig, env: Any, env_params: Any) -> Trainer:
     env, network, optimizer, init, apply_step = make_learner(
-        config, env, env_params, "q", optax.radam
+        config, env, env_params, "q", OPTIMIZER
     )
     num_actions = env.action_space(env_params).n
     epsilon = epsilon_schedule(config)
