@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from popgym_arcade_twins.harness import Estimate
+from popgym_arcade_twins.harness import Estimate, difference, percentile_estimate
 
 STATISTICS = ("iqm", "mean")
 
@@ -66,18 +66,16 @@ def stratified_bootstrap(
         return Estimate.missing()
 
     def statistic(game):
-        means = [np.mean(x) for x in game]
-        return means[0] - (means[1] if len(means) > 1 else 0.0)
+        return difference([np.mean(x) for x in game])
 
     def resampled(game):  # [num_resamples]
-        means = [rng.choice(np.asarray(x, float), (num_resamples, len(x))).mean(1) for x in game]
-        return means[0] - (means[1] if len(means) > 1 else 0.0)
+        return difference(
+            [rng.choice(np.asarray(x, float), (num_resamples, len(x))).mean(1) for x in game]
+        )
 
     value = summary(np.asarray([statistic(game) for game in groups], float))
     draws = summary(np.stack([resampled(game) for game in groups], axis=-1))
-    tail = 50 * (1 - confidence)
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return Estimate(float(value), float(low), float(high))
+    return percentile_estimate(value, draws, confidence)
 
 
 def aggregate(

@@ -202,10 +202,19 @@ def bootstrap_difference(
     if any(x.ndim != 1 or x.size == 0 for x in samples):
         return Estimate.missing()
     means = [rng.choice(x, (num_resamples, x.size)).mean(1) for x in samples]
-    resampled = means[0] - (means[1] if len(means) > 1 else 0.0)
-    value = samples[0].mean() - (samples[1].mean() if len(samples) > 1 else 0.0)
+    value = difference([x.mean() for x in samples])
+    return percentile_estimate(value, difference(means), confidence)
+
+
+def difference(means: Sequence) -> Any:
+    """The first of one or two means, less the second if there is one."""
+    return means[0] - (means[1] if len(means) > 1 else 0.0)
+
+
+def percentile_estimate(value: float, draws: np.ndarray, confidence: float) -> Estimate:
+    """`value` with the central `confidence` interval of its bootstrap `draws`."""
     tail = 50 * (1 - confidence)
-    low, high = np.percentile(resampled, [tail, 100 - tail])
+    low, high = np.percentile(draws, [tail, 100 - tail])
     return Estimate(float(value), float(low), float(high))
 
 
