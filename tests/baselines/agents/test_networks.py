@@ -57,15 +57,15 @@ def test_step_path_matches_sequence_path(memory, head, shape):
     agent = Agent(memory, 16, 5, head=head, **shape)
     obs, start, prev_action = _tape(jax.random.key(0))
     carry = agent.initialize_carry((3,))
-    params = agent.init(jax.random.key(1), carry, obs, start, prev_action)
-    final, sequence = agent.apply(params, carry, obs, start, prev_action)
 
-    def one(carry, inputs):
-        return agent.apply(params, carry, *inputs, method=Agent.step)
+    def both_paths(key):
+        params = agent.init(key, carry, obs, start, prev_action)
+        final, sequence = agent.apply(params, carry, obs, start, prev_action)
+        one = lambda carry, inputs: agent.apply(params, carry, *inputs, method=Agent.step)
+        final_stepped, stepped = jax.lax.scan(one, carry, (obs, start, prev_action))
+        return (sequence, final), (stepped, final_stepped)
 
-    final_stepped, stepped = jax.lax.scan(one, carry, (obs, start, prev_action))
-    leaves = jax.tree.leaves((sequence, final)), jax.tree.leaves((stepped, final_stepped))
-    pairs = zip(*leaves, strict=True)
+    pairs = zip(*map(jax.tree.leaves, jit(both_paths)(jax.random.key(1))), strict=True)
     for a, b in pairs:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -81,9 +81,9 @@ def test_previous_action_changes_the_output_except_at_an_episode_start():
     obs, _, prev_action = _tape(jax.random.key(2))
     start = jnp.zeros(obs.shape[:2], bool).at[0].set(True)
     carry = agent.initialize_carry((3,))
-    params = agent.init(jax.random.key(3), carry, obs, start, prev_action)
-    _, q = agent.apply(params, carry, obs, start, prev_action)
-    _, q_other = agent.apply(params, carry, obs, start, (prev_action + 1) % 5)
+    params = jit(agent.init)(jax.random.key(3), carry, obs, start, prev_action)
+    _, q = jit(agent.apply)(params, carry, obs, start, prev_action)
+    _, q_other = jit(agent.apply)(params, carry, obs, start, (prev_action + 1) % 5)
     np.testing.assert_allclose(q[0], q_other[0])  # start: the previous action is not shown
     assert not np.allclose(q[1:], q_other[1:], atol=1e-4)
     with pytest.raises(ValueError, match="prev_action"):
@@ -95,9 +95,9 @@ def test_a_start_resets_every_layer():
     obs, _, prev_action = _tape(jax.random.key(4), steps=4)
     start = jnp.zeros(obs.shape[:2], bool).at[0].set(True).at[2].set(True)
     carry = agent.initialize_carry((3,))
-    params = agent.init(jax.random.key(5), carry, obs, start, prev_action)
-    _, q = agent.apply(params, carry, obs, start, prev_action)
-    _, q_fresh = agent.apply(params, carry, obs[2:], start[2:], prev_action[2:])
+    params = jit(agent.init)(jax.random.key(5), carry, obs, start, prev_action)
+    _, q = jit(agent.apply)(params, carry, obs, start, prev_action)
+    _, q_fresh = jit(agent.apply)(params, carry, obs[2:], start[2:], prev_action[2:])
     np.testing.assert_allclose(q[2:], q_fresh, rtol=1e-5, atol=1e-6)
 
 

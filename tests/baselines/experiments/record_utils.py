@@ -1,5 +1,7 @@
 """Hand-made sweep records, for tests of what reads and writes them (no training)."""
 
+import numpy as np
+
 from baselines.experiments.records import CellRecord
 
 
@@ -27,3 +29,14 @@ def hand_made_record(
         capacity=(2, 64),
     )
     return CellRecord(**(fields | changes))
+
+
+def write_saliency(folder, records: list[CellRecord], size: int = 8) -> None:
+    """A saliency file per record: frames and a saliency that falls by 1e3 per earlier frame."""
+    (folder / "cells").mkdir(exist_ok=True)
+    frames = np.zeros((2, 4, size, size, 3), np.uint8)
+    saliency = np.random.default_rng(0).random((2, 4, size, size))
+    saliency *= 10.0 ** (3 * np.arange(4) - 12)[None, :, None, None]
+    for r in records:
+        np.savez(folder / r.saliency_file, saliency=saliency, mdp_frames=frames,
+                 pomdp_frames=frames, length=np.array([8, 8]))  # fmt: skip

@@ -3,12 +3,11 @@ frontier of gap and bias, and every figure written from hand-made records (no tr
 
 import math
 
-import numpy as np
 import pytest
 
 from baselines.experiments import report
-from baselines.experiments.records import CellRecord, Group, cell_suffix, references
-from tests.baselines.experiments.record_utils import hand_made_record
+from baselines.experiments.records import Group, cell_suffix, references
+from tests.baselines.experiments.record_utils import hand_made_record, write_saliency
 
 FIGURES = (
     "returns.png", "gap_bias.png", "aggregate.png", "ood.png", "recall_density.png",
@@ -85,23 +84,12 @@ def test_a_group_is_a_capacity_and_a_switch_and_rows_name_it_as_cells_are_named(
     assert names == ["lru", "none", "lru/switch-at-64", "none/switch-at-64"]
 
 
-def write_saliency(folder, records: list[CellRecord], size: int = 8) -> None:
-    """A saliency file per record: frames and a saliency that falls by 1e3 per earlier frame."""
-    (folder / "cells").mkdir(exist_ok=True)
-    frames = np.zeros((2, 4, size, size, 3), np.uint8)
-    saliency = np.random.default_rng(0).random((2, 4, size, size))
-    saliency *= 10.0 ** (3 * np.arange(4) - 12)[None, :, None, None]
-    for r in records:
-        np.savez(folder / r.saliency_file, saliency=saliency, mdp_frames=frames,
-                 pomdp_frames=frames, length=np.array([8, 8]))  # fmt: skip
-
-
 def test_every_figure_writes_from_hand_made_records_and_capacity_png_with_several(tmp_path):
     pytest.importorskip("matplotlib")
     one = cells((2, 64), 0.8, 0.4, 0.9)
     several = one + cells((1, 32), 0.6, 0.5, 0.3) + cells((1, 32), 0.7, 0.6, 0.5, "NavigatorEasy")
     switched = several + cells((2, 64), 0.5, 0.2, 0.4, switch_at=64)
-    for folder, records in (("one", one), ("several", several), ("switched", switched)):
+    for folder, records in (("one", one), ("switched", switched)):
         out = tmp_path / folder
         out.mkdir()
         write_saliency(out, records)
@@ -109,10 +97,9 @@ def test_every_figure_writes_from_hand_made_records_and_capacity_png_with_severa
         for name in FIGURES:
             assert (out / name).stat().st_size > 0, name
     assert not (tmp_path / "one" / "capacity.png").exists()
-    assert (tmp_path / "several" / "capacity.png").stat().st_size > 0
     assert (tmp_path / "switched" / "capacity.png").stat().st_size > 0
-    assert "| CartPoleEasy | lru/1x32 |" in (tmp_path / "several" / "table.md").read_text()
     text = (tmp_path / "switched" / "table.md").read_text()
+    assert "| CartPoleEasy | lru/1x32 |" in text
     assert "| -0.50 / -0.25 | +1.00 / +1.00 | 2 |" in text  # the reference columns
     assert "| CartPoleEasy | lru/2x64/switch-at-64 |" in text
     assert "Memory f 'lru/2x64': lru with 2 layers of 64 units; 'lru/switch-at-S'" in text

@@ -22,7 +22,7 @@ from baselines.experiments import report
 from baselines.experiments.records import CellRecord, RecordLog, folder_records, network_capacity
 from baselines.experiments.sweep import TINY, TINY_CAPACITY, Shard, SweepConfig, run_sweep
 from popgym_arcade_twins import harness, tasks
-from tests.baselines.experiments.record_utils import hand_made_record
+from tests.baselines.experiments.record_utils import hand_made_record, write_saliency
 
 ROOT = Path(__file__).resolve().parents[3]
 CELLS = [cell.name for cell in TINY.cells()]
@@ -141,19 +141,17 @@ def test_two_shards_give_the_records_of_one_process(killed_and_rerun, tmp_path):
     assert "| probe:one_bit | lru |" in table and "| probe:one_bit | none |" in table
 
 
-def test_the_report_covers_every_record_of_the_folder(killed_and_rerun, tmp_path):
+def test_the_report_covers_every_record_of_the_folder(tmp_path):
     """Records of a larger grid (here a made-up game) keep their rows when a smaller grid's
-    sweep reruns in the folder."""
-    shutil.copytree(killed_and_rerun, tmp_path, dirs_exist_ok=True)
-    file = records(killed_and_rerun)[0].saliency_file
+    sweep reruns in the folder (here with every cell of its own already recorded)."""
+    extra = [
+        dataclasses.replace(record, env_id="probe:extra", cell="probe:extra" + record.cell[13:])
+        for record in records_of_tiny()
+    ]
     log = RecordLog(tmp_path / "records.jsonl")
-    for record in records_of_tiny():
-        log.append(
-            dataclasses.replace(
-                record, env_id="probe:extra", cell="probe:extra" + record.cell[13:],
-                saliency_file=file,
-            )
-        )  # fmt: skip
+    for record in records_of_tiny() + extra:
+        log.append(record)
+    write_saliency(tmp_path, records_of_tiny())
     stdout, stderr = finished(sweep_process(tmp_path))
     assert "3 already recorded (skipped), 0 to run" in stderr
     assert "report of all 6 records" in stderr
@@ -170,6 +168,7 @@ def reference_means(variant: str) -> tuple[float, float]:
     return float(returns["random"].mean()), float(returns["expert"].mean())
 
 
+@pytest.mark.slow  # reads the killed sweep
 def test_each_record_carries_the_reference_returns_of_its_game_and_variant(killed_and_rerun):
     for record in records(killed_and_rerun):  # the killed run's, and the rerun's (some reused)
         expected = reference_means(record.variant)

@@ -12,7 +12,7 @@ from baselines.experiments import checkpoint
 from scripts import train
 from tests.baselines.experiments.cli_utils import assert_one_line_error
 
-PROBE = ["probe:one_bit", "--obs-size", "64"]
+PROBE = ["probe:one_bit", "--obs-size", "32"]
 
 
 def test_stream_q_trains_from_the_command_line(capsys):

@@ -70,6 +70,13 @@ def train(name: str):
     return params, *jit(run, level=1)(params, train_key)
 
 
+@pytest.mark.parametrize(
+    "name",  # by default the control, a gated RNN and a memoroid; CI trains every model
+    [
+        n if n in ("none", "gru", "lru") else pytest.param(n, marks=pytest.mark.slow)
+        for n in MEMORY_MODELS
+    ],
+)
 def test_copy_task_needs_memory(name):
     """Memory models reach >= 95% accuracy; `none` (chance 25%) must stay below 50%."""
     _, _, accuracy = train(name)
