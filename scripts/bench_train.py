@@ -2,12 +2,16 @@
 
 Default runs: PQN+LRU and PPO+GRU on CartPoleEasy and CountRecallEasy, MDP and POMDP, each with the
 same env-step budget (sized so one run stays short on a small CPU machine). Prints one JSON line per
-run (final return, the return of a uniformly random policy for reference, env steps/s, wall time)
-and writes the curves (curves.json, and curves.png when matplotlib is installed) to --out.
+run: the greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed), its
+share of the scripted expert's return, the random and expert returns measured the same way, the
+final training return (epsilon-greedy or sampled actions), env steps/s and wall time; and writes
+the training curves (curves.json, and curves.png when matplotlib is installed) to --out.
 
     python scripts/bench_train.py                                  # all 8 runs
     python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
     python scripts/bench_train.py --num-envs 512 --steps 1.6384e7   # on a GPU
+    python scripts/bench_train.py --obs-size 64 --seeds 3 --steps 1e6 \
+        --runs pqn:lru:{CartPole,MineSweeper,Navigator,BattleShip}Easy:mdp  # the learning targets
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
-import popgym_arcade_twins as pat
 from baselines.agents.config import AgentConfig
-from baselines.agents.registry import ALGORITHMS, config_type
+from baselines.agents.networks import as_policy
+from baselines.agents.registry import ALGORITHMS, config_type, make_trainer
 from baselines.experiments import cli
 from baselines.experiments.experiment import run
-from popgym_arcade_twins import tasks, testing
+from popgym_arcade_twins import harness, tasks
 
 DEFAULT_RUNS = [
     f"{algo}:{memory}:{env_id}:{variant}"
@@ -34,15 +38,26 @@ DEFAULT_RUNS = [
 ]
 
 
-def random_return(env_id: str, obs_size: int, num_envs: int = 64, num_steps: int = 1000) -> float:
-    """Mean return of the episodes a uniformly random policy finishes in a rollout."""
-    env, params = pat.make(env_id, obs_size=obs_size)
-    record = lambda step: (step.episode_return, step.terminated | step.truncated)
-    rollout = lambda key: testing.run(
-        env, params, testing.random_policy, key, num_envs, num_steps, record=record
-    )
-    _, (episode_return, done) = jax.jit(rollout)(jax.random.key(0))
-    return float(np.mean(testing.completed_returns(episode_return, done)))
+def evaluation(
+    config: AgentConfig, env_id: str, partial_obs: bool, obs_size: int, params, episodes: int
+) -> dict:
+    """The greedy policies' (params leaves [seeds, ...]) returns beside the random and expert
+    returns, all measured by the harness on `episodes` episodes per seed."""
+    env, env_params = tasks.make(env_id, partial_obs, obs_size)
+    policy = as_policy(make_trainer(config, env, env_params).network)
+    keys = jax.random.split(jax.random.key(1), len(jax.tree.leaves(params)[0]))
+    play = lambda p, k: harness.evaluate(env, env_params, policy, p, k, episodes)
+    greedy = np.asarray(jax.jit(jax.vmap(play))(params, keys)).mean(axis=1)
+    references = jax.jit(lambda k: harness.reference_returns(env, env_params, k, episodes))
+    means = {name: float(np.mean(r)) for name, r in references(jax.random.key(2)).items()}
+    expert = means.get("expert")
+    return {
+        "eval_return": round(float(greedy.mean()), 4),
+        "eval_return_per_seed": [round(float(r), 4) for r in greedy],
+        "share_of_expert": None if not expert else round(float(greedy.mean()) / expert, 3),
+        "random_return": round(means["random"], 4),
+        "expert_return": None if expert is None else round(expert, 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="seeds 0..N-1")
     parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
+    parser.add_argument("--eval-episodes", type=cli.positive_integer, default=64)
     parser.add_argument("--out", default="runs/bench-train")
     names = cli.add_options(
         parser, [algorithm.config_type for algorithm in ALGORITHMS.values()],
@@ -74,8 +90,15 @@ def main(argv: list[str] | None = None) -> None:
         record = {
             "run": spec,
             "env_steps": int(result.env_steps[-1]),
-            "final_return": round(float(np.nanmean(returns[-last:])), 4),
-            "random_return": round(random_return(env_id, args.obs_size), 4),
+            **evaluation(
+                config,
+                env_id,
+                variant == "pomdp",
+                args.obs_size,
+                result.params,
+                args.eval_episodes,
+            ),
+            "final_train_return": round(float(np.nanmean(returns[-last:])), 4),
             "steps_per_s": round(result.steps_per_s),
             "wall_s": round(result.wall_s, 1),
             "backend": jax.default_backend(),
