@@ -6,7 +6,8 @@ every chunk its metrics are appended to `metrics.jsonl` and the whole runner sta
 `state.npz`; at the end the parameters go to `params.msgpack` (see `checkpoint`). A folder
 holding a run with other settings is refused; an unfinished run of the same settings continues
 from its last checkpoint with `resume=True` (its metrics go on from the next update); a finished
-one is read back, not trained again. Between chunks a SIGINT or SIGTERM noted by `interrupt`
+one is read back, not trained again; while a run writes the folder, another process given it is
+refused (`folder_lock`, on `out_dir` + ".lock"). Between chunks a SIGINT or SIGTERM noted by `interrupt`
 stops the run after its checkpoint. With `switch_at`, the run switches to the other twin once, at
 that env step (`baselines.agents.switching`): a chunk never spans the switch, and the run goes on
 from the same runner state. `scripts/train.py` is the command-line face of `run`.
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from baselines.agents import switching
 from baselines.agents.config import AgentConfig
-from baselines.experiments import checkpoint, interrupt, loggers
+from baselines.experiments import checkpoint, folder_lock, interrupt, loggers
 from baselines.experiments.records import write_atomically
 from popgym_arcade_twins import tasks
 
@@ -70,7 +71,6 @@ def run(
     twin, _ = tasks.make(env_id, not partial_obs, obs_size)
     stages = switching.stages(config, env, twin, env_params, switch_at)  # checks switch_at
     keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
-    init = jax.vmap(stages[0].trainer.init)
     meta = {
         "env_id": env_id,
         "partial_obs": partial_obs,
@@ -79,9 +79,34 @@ def run(
     }
     if switch_at is not None:  # only then, so folders of runs from before switches still match
         meta["switch_at"] = switch_at
+    name = f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}"
+    if switch_at is not None:
+        name += f"/switch-at-{switch_at}"
+    if not out_dir:
+        return _train(stages, config, keys, meta, name, None, chunk_updates, progress, resume, log)
+    with folder_lock.exclusive(out_dir, f"the run folder {out_dir}"):
+        return _train(
+            stages, config, keys, meta, name, Path(out_dir), chunk_updates, progress, resume, log
+        )
+
+
+def _train(
+    stages: tuple[switching.Stage, ...],
+    config: AgentConfig,
+    keys: jax.Array,
+    meta: dict,
+    name: str,
+    out_dir: Path | None,
+    chunk_updates: int,
+    progress: bool,
+    resume: bool,
+    log: str | None,
+) -> RunResult:
+    """`run`'s training loop, once its arguments are checked (and its folder held)."""
+    seeds = meta["seeds"]
+    init = jax.vmap(stages[0].trainer.init)
     done, lines = 0, []
     if out_dir:
-        out_dir = Path(out_dir)
         done = _claim(out_dir, checkpoint.settings(config, **meta), config.num_updates, resume)
         lines = _kept_metrics(out_dir / METRICS, done)
     if done:
@@ -105,11 +130,7 @@ def run(
         return jax.jit(jax.vmap(functools.partial(switching.enter, stage))), jax.jit(scan)
 
     programs = [compiled(stage) for stage in stages]
-    name = f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}"
-    logger = log and loggers.MetricLogger(
-        log, out_dir, name + ("" if switch_at is None else f"/switch-at-{switch_at}"),
-        checkpoint.settings(config, **meta),
-    )  # fmt: skip
+    logger = log and loggers.MetricLogger(log, out_dir, name, checkpoint.settings(config, **meta))
     previous_s = lines[-1]["wall_s"] if lines else 0.0
     start, first = time.perf_counter(), done
     with tqdm(total=config.num_updates, initial=done, unit="update", disable=not progress) as bar:
