@@ -134,7 +134,7 @@ def plot(curves: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for spec, curve in curves.items():
         ax.plot(curve["env_steps"], curve["return"], label=spec)
-    ax.set(xlabel="env steps", ylabel="episode return", title="Baselines on CPU")
+    ax.set(xlabel="env steps", ylabel="training episode return", title="Baselines")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
