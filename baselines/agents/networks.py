@@ -75,6 +75,13 @@ class Encoder(nn.Module):
         return x.reshape(*lead, self.features)
 
 
+def episode_options(memory: str, env_params: Any) -> tuple[tuple[str, Any], ...]:
+    """`Agent.memory_options` under which `memory` holds whole episodes of the task (the
+    transformer's KV cache: as many steps as an episode lasts at most)."""
+    bound = int(env_params.max_steps_in_episode)
+    return tuple(MEMORY_MODELS[memory].episode_options(bound).items())
+
+
 class Agent(nn.Module):
     """`head` "q": Q-values [..., A]; "actor_critic": (logits [..., A], value [...]).
 

@@ -39,7 +39,7 @@ import optax
 from flax import struct
 
 from baselines.agents.config import StreamQConfig
-from baselines.agents.networks import Agent
+from baselines.agents.networks import Agent, episode_options
 from baselines.agents.rollout import Actors, reset_actors
 from baselines.agents.safeguards import RunningStats, obgd, scale_reward
 from baselines.agents.training import Trainer, episode_metrics, scan_updates
@@ -237,7 +237,7 @@ def make_train(config: StreamQConfig, env: Any, env_params: Any) -> Trainer:
         config.hidden_size,
         env.action_space(env_params).n,
         pixels=not normalizes,  # float observations are vectors (MemoryChain), not frames
-        memory_options=config.memory_options,
+        memory_options=config.memory_options + episode_options(config.memory, env_params),
     )
     agent = StreamQ(config, LogWrapper(env), env_params, network, bool(normalizes))
     return Trainer(

@@ -13,7 +13,7 @@ from flax import struct
 
 from baselines.agents.common import env_minibatches
 from baselines.agents.config import QConfig, TrainConfig
-from baselines.agents.networks import Agent
+from baselines.agents.networks import Agent, episode_options
 from baselines.agents.rollout import ActFn, Actors, Steps, reset_actors
 from popgym_arcade_twins.wrappers import LogWrapper
 
@@ -56,7 +56,7 @@ def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable
     network = Agent(
         config.memory, config.hidden_size, env.action_space(env_params).n, head=head,
         num_layers=config.num_layers, previous_action=config.reads_previous_action,
-        residual=config.residual,
+        residual=config.residual, memory_options=episode_options(config.memory, env_params),
     )  # fmt: skip
     optimizer = make_optimizer(config, make)
 

@@ -7,10 +7,10 @@ every chunk its metrics are appended to `metrics.jsonl` and the whole runner sta
 holding a run with other settings is refused; an unfinished run of the same settings continues
 from its last checkpoint with `resume=True` (its metrics go on from the next update); a finished
 one is read back, not trained again; while a run writes the folder, another process given it is
-refused (`folder_lock`, on `out_dir` + ".lock"). Between chunks a SIGINT or SIGTERM noted by `interrupt`
-stops the run after its checkpoint. With `switch_at`, the run switches to the other twin once, at
-that env step (`baselines.agents.switching`): a chunk never spans the switch, and the run goes on
-from the same runner state. `scripts/train.py` is the command-line face of `run`.
+refused (`folder_lock`, on `out_dir` + ".lock"). Between chunks a SIGINT or SIGTERM noted by
+`interrupt` stops the run after its checkpoint. With `switch_at`, the run switches to the other
+twin once, at that env step (`baselines.agents.switching`): a chunk never spans the switch, and
+the run goes on from the same runner state. `scripts/train.py` is the command-line face of `run`.
 """
 
 from __future__ import annotations

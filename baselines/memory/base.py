@@ -135,6 +135,12 @@ class MemoryModel(nn.Module):
     hidden_size: int
     is_parallel: ClassVar[bool] = False
 
+    @classmethod
+    def episode_options(cls, max_steps: int) -> dict[str, Any]:
+        """The options under which the model holds whole episodes of up to `max_steps` steps;
+        none for a memory that no length bounds."""
+        return {}
+
     @nn.nowrap
     def initialize_carry(self, batch_shape: Sequence[int]) -> Carry:
         """The carry at the start of an episode, leaves of shape [*batch_shape, ...]."""

@@ -26,7 +26,7 @@ episode, valid), so work and memory are O(T * (max_length + B)).
 import functools
 import math
 from collections.abc import Sequence
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -118,6 +118,10 @@ class Transformer(MemoryModel):
     is_parallel = True
     name_in_errors: ClassVar[str] = "transformer"
 
+    @classmethod
+    def episode_options(cls, max_steps: int) -> dict[str, Any]:
+        return {"max_length": max_steps}  # a cache of the whole episode: no overflow
+
     def setup(self) -> None:
         name = self.name_in_errors
         if self.max_length < 1:
@@ -197,3 +201,7 @@ class WindowedAttention(Transformer):
     max_length: int = 32
     overflow: str = "window"
     name_in_errors: ClassVar[str] = "windowed_attention"
+
+    @classmethod
+    def episode_options(cls, max_steps: int) -> dict[str, Any]:
+        return {}  # the window is the model

@@ -6,7 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
 from baselines.agents.networks import Agent, Encoder, as_policy, average_pool, patches
+from baselines.agents.registry import make_trainer
+from popgym_arcade_twins import tasks
 from tests.compiling import jit
 
 
@@ -154,3 +157,19 @@ def test_a_step_is_encode_remember_heads_and_memory_parameters_are_what_remember
 
     assert used_by(memory_output) == used_by(memory_parameters)
     assert any(jax.tree.leaves(used_by(memory_output)))
+
+
+def test_every_trainer_s_transformer_caches_a_whole_episode_of_its_task():
+    """Tetris lasts up to 3,000 steps, more than the transformer's default cache (1,024 steps,
+    which would stop training with an overflow error); a window model keeps its window."""
+    env, params = tasks.make("TetrisEasy", False, 64)
+    transformer = (
+        PQNConfig(memory="transformer"),
+        PPOConfig(memory="transformer"),
+        StreamQConfig(memory="transformer", gradient="tbptt1"),
+    )
+    for config in transformer:
+        network = make_trainer(config, env, params).network
+        assert dict(network.memory_options)["max_length"] == 3000, config.algorithm
+    windowed = make_trainer(PQNConfig(memory="windowed_attention"), env, params).network
+    assert windowed.memory_options == ()
