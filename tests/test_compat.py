@@ -89,8 +89,8 @@ def test_attributes_popgym_arcade_envs_have():
     assert env.obs_size == 64 and env.partial_obs is True and env.num_actions == 5
     assert env.action_space(params).n == 5
     assert env.observation_space(params).shape == (64, 64, 3)
-    obs, state = env.reset(jax.random.key(0), params)
-    np.testing.assert_array_equal(env.get_obs(state), obs)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+    np.testing.assert_array_equal(jax.jit(env.get_obs)(state), obs)
     shorter, shorter_params = popgym_arcade.make("CartPoleHard", max_steps_in_episode=7)
     assert shorter.max_steps_in_episode == int(shorter_params.max_steps_in_episode) == 7
 
