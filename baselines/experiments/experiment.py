@@ -157,9 +157,9 @@ def _train(
                 _append(out_dir / METRICS, new)  # before the state: a kill between the two leaves
                 checkpoint.save_state(out_dir, state, done)  # extra lines, dropped by a resume
             bar.update(length)
-            bar.set_postfix(
-                ret=f"{np.nanmean(metrics['episode_return'][-1]):.3f}", steps_per_s=f"{rate:,.0f}"
-            )
+            ended = metrics["episode_return"][-1]  # NaN where no episode ended in the update
+            latest = f"{np.nanmean(ended):.3f}" if np.isfinite(ended).any() else "none yet"
+            bar.set_postfix(ret=latest, steps_per_s=f"{rate:,.0f}")
             if done < config.num_updates:
                 interrupt.check(
                     "rerun with resume=True (train.py --resume) to continue"
