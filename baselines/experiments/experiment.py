@@ -19,6 +19,7 @@ import functools
 import json
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,11 @@ def run(
     name = f"{env_id}/{'POMDP' if partial_obs else 'MDP'}/{config.memory}"
     if switch_at is not None:
         name += f"/switch-at-{switch_at}"
-    if not out_dir:
-        return _train(stages, config, keys, meta, name, None, chunk_updates, progress, resume, log)
-    with folder_lock.exclusive(out_dir, f"the run folder {out_dir}"):
+    out_dir = Path(out_dir) if out_dir else None
+    held = folder_lock.exclusive(out_dir, f"the run folder {out_dir}") if out_dir else nullcontext()
+    with held:
         return _train(
-            stages, config, keys, meta, name, Path(out_dir), chunk_updates, progress, resume, log
+            stages, config, keys, meta, name, out_dir, chunk_updates, progress, resume, log
         )
 
 
