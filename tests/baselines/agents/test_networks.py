@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from baselines.agents.config import PPOConfig, PQNConfig, StreamQConfig
+from baselines.agents.config import DQNConfig, PPOConfig, PQNConfig, StreamQConfig
 from baselines.agents.networks import Agent, Encoder, as_policy, average_pool, patches
 from baselines.agents.registry import make_trainer
 from popgym_arcade_twins import tasks
@@ -166,6 +166,7 @@ def test_every_trainer_s_transformer_caches_a_whole_episode_of_its_task():
     transformer = (
         PQNConfig(memory="transformer"),
         PPOConfig(memory="transformer"),
+        DQNConfig(memory="transformer"),
         StreamQConfig(memory="transformer", gradient="tbptt1"),
     )
     for config in transformer:
