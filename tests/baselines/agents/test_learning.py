@@ -29,9 +29,12 @@ def _final(metrics, name="episode_return", last=10):
 
 
 @pytest.mark.parametrize(("module", "config"), [(pqn, PQN), (ppo, PPO)])
-def test_reward_given_by_the_frame_is_learned(module, config):
-    metrics = _train(module, config, "colour", updates=100, memory="none")
-    assert _final(metrics) > 0.85  # PQN keeps 5% random actions
+def test_reward_given_by_the_frame_is_learned_by_each_vmapped_seed(module, config):
+    metrics = _train(module, config, "colour", updates=100, seeds=2, memory="none")
+    assert np.all(np.isfinite(metrics["loss"]))
+    assert not np.allclose(metrics["loss"][0], metrics["loss"][1])  # two runs, not one twice
+    late = np.nanmean(metrics["episode_return"][:, -10:], axis=1)
+    assert np.all(late > 0.85), late  # PQN keeps 5% random actions
 
 
 @pytest.mark.slow
@@ -61,9 +64,3 @@ def test_one_bit_memory_is_solved_only_with_memory(module, config):
         _train(module, config, "one_bit", updates=300, partial_obs=True, memory="none")
     )
     assert remembered > 0.8 and abs(forgotten) < 0.3
-
-
-def test_seeds_vmap_to_different_finite_runs():
-    metrics = _train(pqn, PQN, "colour", updates=5, seeds=2, memory="lru")
-    assert np.all(np.isfinite(metrics["loss"]))
-    assert not np.allclose(metrics["loss"][0], metrics["loss"][1])

@@ -40,6 +40,7 @@ def draw(env, actors):
     return jax.vmap(env.draw)(actors.env_state.env_state)
 
 
+@pytest.mark.slow  # four programs; the next test checks every trainer takes the state
 def test_the_state_trajectory_runs_on_across_the_switch_and_only_the_frames_change():
     switched = switching.stages(RANDOM_ACTING, POMDP, MDP, PARAMS, SWITCH)
     assert [(s.env, s.start, s.stop) for s in switched] == [(POMDP, 0, 2), (MDP, 2, 5)]

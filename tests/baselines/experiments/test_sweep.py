@@ -1,6 +1,7 @@
-"""The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records on 1
-or 4 devices, from 1 or 2 processes (shards) and from two runs, a report of every record in the
-folder with the reference returns, switched cells beside unswitched ones, clear config errors."""
+"""The sweep: resumable after a kill, stopped cleanly by SIGINT or SIGTERM, the same records from
+two runs (one process on 1 device, or 2 shards, one of them on 4 devices), a report of every
+record in the folder with the reference returns, switched cells beside unswitched ones, clear
+config errors."""
 
 import dataclasses
 import functools
@@ -124,9 +125,36 @@ def test_sigint_and_sigterm_stop_a_sweep_between_cells_and_a_rerun_continues(tmp
     assert sorted(r.cell for r in records(tmp_path)) == sorted(CELLS)
 
 
+def assert_same_records(a: CellRecord, b: CellRecord, folders: tuple[Path, Path], close: bool):
+    """`a` and `b` (read from `folders`) hold the same measurements and saliency maps; when and
+    on what they ran aside. With `close`, numbers agree up to float rounding (XLA fuses a program
+    sharded over devices differently), else exactly."""
+    for field in dataclasses.fields(CellRecord):
+        if field.name in ("wall_s", "provenance"):
+            continue
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if json.dumps(x) == json.dumps(y):  # as JSON text: NaN equals NaN
+            continue
+        assert close and field.name not in ("cell", "settings", "saliency_file"), (
+            f"{a.cell}: {field.name} differs"
+        )
+        as_float = lambda v: np.asarray(v, dtype=float)  # None (nan) -> nan
+        np.testing.assert_allclose(
+            as_float(x), as_float(y), rtol=1e-4, atol=1e-5, err_msg=f"{a.cell} {field.name}"
+        )
+    with np.load(folders[0] / a.saliency_file) as x, np.load(folders[1] / b.saliency_file) as y:
+        for name in x.files:
+            tol = {"rtol": 1e-4, "atol": 1e-7} if close else {"rtol": 0, "atol": 0}
+            np.testing.assert_allclose(x[name], y[name], **tol, err_msg=f"{a.cell} {name}")
+
+
 @pytest.mark.slow  # two more sweeps in subprocesses
-def test_two_shards_give_the_records_of_one_process(killed_and_rerun, tmp_path):
-    shards = [sweep_process(tmp_path, 1, "--shard", f"{i}/2") for i in range(2)]
+def test_two_shards_one_on_four_devices_give_the_records_of_one_process(killed_and_rerun, tmp_path):
+    """Two runs of the smoke preset give the same records: the killed and rerun single process
+    on one device, and two shards side by side, shard 0 with the seed axis sharded over 4
+    devices (its 2 seeds padded to 4), shard 1 on one device."""
+    devices = (4, 1)
+    shards = [sweep_process(tmp_path, n, "--shard", f"{i}/2") for i, n in enumerate(devices)]
     for process in shards:
         finished(process)
     for i in range(2):
@@ -136,7 +164,8 @@ def test_two_shards_give_the_records_of_one_process(killed_and_rerun, tmp_path):
     two = {r.cell: r for r in folder_records(tmp_path)}
     assert one.keys() == two.keys()
     for cell, record in one.items():
-        assert dataclasses.replace(record, wall_s=0) == dataclasses.replace(two[cell], wall_s=0)
+        sharded = cell in CELLS[0::2]
+        assert_same_records(record, two[cell], (killed_and_rerun, tmp_path), close=sharded)
     table = (tmp_path / "table.md").read_text()
     assert "| probe:one_bit | lru |" in table and "| probe:one_bit | none |" in table
 
@@ -195,37 +224,6 @@ def test_switched_cells_join_a_folder_of_unswitched_ones_under_names_of_their_ow
     assert (tmp_path / "records.jsonl").read_text().startswith(before)  # appended to
     table = report.table(folder_records(tmp_path))
     assert [row.memory for row in table] == ["lru", "none", "lru/switch-at-64", "none/switch-at-64"]
-
-
-@pytest.mark.slow  # two smoke sweeps: about a minute each on 2 cores
-def test_two_runs_of_the_smoke_preset_give_the_same_records(tmp_path):
-    outs = [tmp_path / "one", tmp_path / "two"]
-    for process in [sweep_process(out, 1, "--preset", "smoke") for out in outs]:
-        finished(process)
-    one, two = (records(out) for out in outs)
-    assert [r.cell for r in one] == [r.cell for r in two] == CELLS
-    differ = {"wall_s", "provenance"}  # when and on what it ran, not what it measured
-    for a, b in zip(one, two, strict=True):
-        for field in dataclasses.fields(CellRecord):
-            if field.name not in differ:  # as JSON text: NaN equals NaN
-                same = json.dumps(getattr(a, field.name)) == json.dumps(getattr(b, field.name))
-                assert same, f"{a.cell}: {field.name} differs"
-        with np.load(outs[0] / a.saliency_file) as x, np.load(outs[1] / b.saliency_file) as y:
-            for name in x.files:
-                np.testing.assert_array_equal(x[name], y[name], err_msg=f"{a.cell} {name}")
-
-
-@pytest.mark.slow
-def test_four_devices_give_the_records_of_one(killed_and_rerun, tmp_path):
-    finished(sweep_process(tmp_path, devices=4))
-    one = {r.cell: r for r in records(killed_and_rerun)}
-    four = {r.cell: r for r in records(tmp_path)}
-    assert one.keys() == four.keys()
-    for cell, record in one.items():
-        for field in ("eval_return", "recall_density", "train_return"):
-            a = np.asarray(getattr(record, field), float)
-            b = np.asarray(getattr(four[cell], field), float)
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"{cell} {field}")
 
 
 def test_a_folder_of_another_sweep_is_refused(tmp_path):

@@ -23,6 +23,7 @@ def test_stream_q_trains_from_the_command_line(capsys):
     assert summary["env_steps_per_seed"] == 1000
 
 
+@pytest.mark.slow  # a DQN run with its replay; the DQN tests train it in the default run
 def test_dqn_trains_from_the_command_line(capsys):
     train.main([*PROBE, "--algorithm", "dqn", "--memory", "gru", "--hidden-size", "8",
                 "--num-envs", "4", "--rollout-steps", "4", "--num-minibatches", "2",
