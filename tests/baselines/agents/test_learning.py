@@ -58,9 +58,9 @@ def test_ppo_values_reach_one_over_one_minus_gamma():
 @pytest.mark.parametrize(("module", "config"), [(pqn, PQN), (ppo, PPO)])
 def test_one_bit_memory_is_solved_only_with_memory(module, config):
     remembered = _final(
-        _train(module, config, "one_bit", updates=300, partial_obs=True, memory="gru")
+        _train(module, config, "one_bit", updates=150, partial_obs=True, memory="gru")
     )
     forgotten = _final(
-        _train(module, config, "one_bit", updates=300, partial_obs=True, memory="none")
+        _train(module, config, "one_bit", updates=150, partial_obs=True, memory="none")
     )
     assert remembered > 0.8 and abs(forgotten) < 0.3
