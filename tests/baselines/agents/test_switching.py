@@ -99,10 +99,12 @@ def test_every_algorithm_continues_on_the_other_twin_from_the_same_runner_state(
     )
 
 
-def train_run(partial_obs, switch_at=None, chunk_updates=10):
+def train_run(partial_obs, switch_at=None):
+    """A run of CONFIG, one update per chunk: every run of this file then calls the same two
+    update programs (the POMDP's and the MDP's), which the session compiles once."""
     return run(
         "probe:one_bit", partial_obs, CONFIG, obs_size=32, progress=False, switch_at=switch_at,
-        chunk_updates=chunk_updates,
+        chunk_updates=1,
     )  # fmt: skip
 
 
@@ -121,7 +123,7 @@ def test_a_switch_at_the_start_or_the_end_is_the_plain_run(switch_at, same_as):
 @pytest.fixture(scope="module")
 def chunked():
     """The switched run, one update per chunk."""
-    return train_run(True, SWITCH, chunk_updates=1)
+    return train_run(True, SWITCH)
 
 
 @pytest.mark.slow
