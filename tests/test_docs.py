@@ -1,5 +1,5 @@
 """The documentation stays true: every repository path that README.md and docs/*.md name exists,
-and every ```python block in them runs when pasted.
+every ```python block in them runs when pasted, and the README's Layout names every module.
 
 A failure names the document, the line and the broken path or block.
 """
@@ -153,3 +153,31 @@ def test_every_section_the_code_cites_exists():
                     where = f"{path.relative_to(ROOT)}:{_line(text, match.start())}"
                     broken.append(f"{where}: {match[0]}")
     assert not broken, "citations of sections that do not exist:\n" + "\n".join(broken)
+
+
+def _layout_of_readme() -> set[str]:
+    text = (ROOT / "README.md").read_text()
+    for match in FENCE.finditer(text):
+        heading = text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
+        if heading.strip() == "Layout" and not match["lang"]:
+            return set(_layout_paths(match["body"]))
+    raise AssertionError("README.md has no Layout block")
+
+
+def test_the_layout_names_every_module():
+    """Every module of the packages and scripts is in the README's Layout, except those of the
+    folders it describes as one module per thing (games, render parts, memory models)."""
+    from baselines.memory import MEMORY_MODELS
+
+    per_thing = ("popgym_arcade_twins/envs/", "popgym_arcade_twins/render/")
+    models = {model.__module__.replace(".", "/") + ".py" for model in MEMORY_MODELS.values()}
+    layout = _layout_of_readme()
+    unnamed = [
+        path
+        for folder in ("popgym_arcade_twins", "baselines", "scripts")
+        for path in (str(p.relative_to(ROOT)) for p in sorted((ROOT / folder).rglob("*.py")))
+        if not path.endswith("__init__.py")
+        and not path.startswith(per_thing)
+        and path not in models | layout
+    ]
+    assert not unnamed, "modules the README's Layout does not name:\n" + "\n".join(unnamed)
