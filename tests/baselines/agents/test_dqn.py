@@ -125,5 +125,5 @@ def _eval_return(memory: str, updates: int) -> float:
 @pytest.mark.slow
 def test_one_bit_memory_is_learned_only_with_memory():
     # the POMDP shows the bit on the first frame only; greedy evaluation: +1 right, -1 wrong
-    assert _eval_return("gru", updates=80) > 0.8
-    assert abs(_eval_return("none", updates=80)) < 0.3
+    assert _eval_return("gru", updates=40) > 0.8
+    assert abs(_eval_return("none", updates=40)) < 0.3
