@@ -65,14 +65,22 @@ def _layout_paths(block: str) -> list[str]:
     return paths
 
 
+def _layout_blocks(text: str) -> list[re.Match]:
+    """The plain fenced blocks of `text` under a "## Layout" heading."""
+    return [
+        match
+        for match in FENCE.finditer(text)
+        if not match["lang"]
+        and text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0].strip() == "Layout"
+    ]
+
+
 def _mentions(doc: Path) -> list[tuple[int, str]]:
     """(line, path) for every repository path `doc` names."""
     text = doc.read_text()
     found = []
-    for match in FENCE.finditer(text):
-        heading = text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
-        if heading.strip() == "Layout" and not match["lang"]:
-            found += [(_line(text, match.start()), p) for p in _layout_paths(match["body"])]
+    for match in _layout_blocks(text):
+        found += [(_line(text, match.start()), p) for p in _layout_paths(match["body"])]
     prose = FENCE.sub(lambda m: "\n" * m[0].count("\n"), text)
     for match in INLINE.finditer(prose):
         if _looks_like_path(match[1]):
@@ -155,15 +163,6 @@ def test_every_section_the_code_cites_exists():
     assert not broken, "citations of sections that do not exist:\n" + "\n".join(broken)
 
 
-def _layout_of_readme() -> set[str]:
-    text = (ROOT / "README.md").read_text()
-    for match in FENCE.finditer(text):
-        heading = text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
-        if heading.strip() == "Layout" and not match["lang"]:
-            return set(_layout_paths(match["body"]))
-    raise AssertionError("README.md has no Layout block")
-
-
 def test_the_layout_names_every_module():
     """Every module of the packages and scripts is in the README's Layout, except those of the
     folders it describes as one module per thing (games, render parts, memory models)."""
@@ -171,7 +170,9 @@ def test_the_layout_names_every_module():
 
     per_thing = ("popgym_arcade_twins/envs/", "popgym_arcade_twins/render/")
     models = {model.__module__.replace(".", "/") + ".py" for model in MEMORY_MODELS.values()}
-    layout = _layout_of_readme()
+    blocks = _layout_blocks((ROOT / "README.md").read_text())
+    assert blocks, "README.md has no Layout block"
+    layout = {path for block in blocks for path in _layout_paths(block["body"])}
     unnamed = [
         path
         for folder in ("popgym_arcade_twins", "baselines", "scripts")

@@ -24,8 +24,13 @@ def _train(module, config, task, updates, partial_obs=False, seeds=1, **changes)
     return {k: np.asarray(v) for k, v in metrics.items()}  # [seeds, updates]
 
 
+def _late(metrics, name="episode_return", last=10) -> np.ndarray:
+    """Per seed, the mean of `name` over the last `last` updates."""
+    return np.nanmean(metrics[name][:, -last:], axis=1)
+
+
 def _final(metrics, name="episode_return", last=10):
-    return float(np.nanmean(metrics[name][:, -last:]))
+    return float(np.mean(_late(metrics, name, last)))
 
 
 @pytest.mark.parametrize(("module", "config"), [(pqn, PQN), (ppo, PPO)])
@@ -33,7 +38,7 @@ def test_reward_given_by_the_frame_is_learned_by_each_vmapped_seed(module, confi
     metrics = _train(module, config, "colour", updates=100, seeds=2, memory="none")
     assert np.all(np.isfinite(metrics["loss"]))
     assert not np.allclose(metrics["loss"][0], metrics["loss"][1])  # two runs, not one twice
-    late = np.nanmean(metrics["episode_return"][:, -10:], axis=1)
+    late = _late(metrics)
     assert np.all(late > 0.85), late  # PQN keeps 5% random actions
 
 

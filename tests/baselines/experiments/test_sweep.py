@@ -142,9 +142,9 @@ def assert_same_records(a: CellRecord, b: CellRecord, folders: tuple[Path, Path]
         np.testing.assert_allclose(
             as_float(x), as_float(y), rtol=1e-4, atol=1e-5, err_msg=f"{a.cell} {field.name}"
         )
+    tol = {"rtol": 1e-4, "atol": 1e-7} if close else {"rtol": 0, "atol": 0}
     with np.load(folders[0] / a.saliency_file) as x, np.load(folders[1] / b.saliency_file) as y:
         for name in x.files:
-            tol = {"rtol": 1e-4, "atol": 1e-7} if close else {"rtol": 0, "atol": 0}
             np.testing.assert_allclose(x[name], y[name], **tol, err_msg=f"{a.cell} {name}")
 
 
