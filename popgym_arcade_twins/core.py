@@ -63,8 +63,9 @@ class Game:
     either. `reset(key, config, params) -> state` and `step(key, state, action, config, params) ->
     (state, reward, terminated)` never read the observability setting and never touch `state.time`.
     `step` sees an action in 0..4 or `NO_OP`, which it must treat as none of them.
-    `expert(state, config, params) -> action`, where given, plays well by reading the state (an
-    oracle, not an agent): it drives demo GIFs and tests of the best achievable return.
+    `expert(state, config, params) -> action`, where given, plays well from the state but reads
+    only what the MDP frame shows (never hidden mines or ships), so an agent of the MDP can play
+    as well: it is the reference return agents are measured against, and drives demo GIFs.
 
     `version` (an int >= 1) names the rules and drawing: a change that can alter what an agent
     sees or earns gets a new version, so results of different versions are never mixed. Ids

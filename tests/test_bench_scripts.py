@@ -1,6 +1,8 @@
-"""The benchmark scripts refuse a user's mistake in one line, before any training."""
+"""The benchmark scripts refuse a user's mistake in one line, before any training; the reference
+returns print as JSON."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,13 @@ def test_bench_update_refuses_a_bad_config_in_one_line(capsys):
         script("bench_update").main(["--num-envs", "6", "--num-minibatches", "4"])
     assert exit_info.value.code == 2
     assert "multiple of num_minibatches" in capsys.readouterr().err
+
+
+def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys):
+    with pytest.raises(SystemExit) as exit_info:  # before any work
+        script("bench_references").main(["--ids", "CountRecallEasy", "NoSuchGameEasy"])
+    assert exit_info.value.code == 2 and not capsys.readouterr().out
+    script("bench_references").main(["--ids", "CountRecallEasy", "--episodes", "16"])
+    line = json.loads(capsys.readouterr().out)
+    assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy", 16, 1.0)
+    assert line["random_return"] < 0.5 and line["random_sem"] > 0

@@ -163,13 +163,31 @@ def step(key, state: State, action, config: Config, params: BattleShipParams):
     return state, reward, terminated
 
 
-EXPERT_RETURN = {"Easy": 0.99, "Medium": 0.99, "Hard": 0.99}
-"""The least mean return `expert` reaches per difficulty (measured 1.0 on each)."""
+EXPERT_RETURN = {"Easy": 0.95, "Medium": 0.99, "Hard": 0.99}
+"""The least mean return `expert` reaches per difficulty (measured 0.992 / 1.0 / 1.0: on Easy
+the time limit sometimes ends a search with a ship cell left)."""
 
 
 def expert(state: State, config: Config, params: BattleShipParams) -> jax.Array:
-    """Walk to the nearest ship cell not yet shot and fire: every shot a hit, no repeats."""
-    return board.step_towards(state.cursor, board.nearest(state.cursor, state.ships & ~state.shots))
+    """Play from what the MDP frame shows (the shots and which of them hit, never the ships
+    still hidden), nearest target first: fire beyond two hits in a row, else next to a hit, else
+    on a diagonal lattice that every ship crosses (cells with row + col a multiple of the
+    shortest ship's length), else anywhere unshot."""
+    n = config.board_size
+    unshot = ~state.shots
+    hits = state.shots & state.ships  # the crosses drawn on the board
+    towards = [(offset, axis) for offset in (1, -1) for axis in (0, 1)]
+    beside = lambda cells, d: _shifted(cells, -d[0], d[1])  # true where cells holds the next cell
+    in_line = jnp.any(
+        jnp.stack([beside(hits, d) & beside(beside(hits, d), d) for d in towards]), axis=0
+    )
+    next_to_hit = jnp.any(jnp.stack([beside(hits, d) for d in towards]), axis=0)
+    row, col = np.indices((n, n))
+    lattice = jnp.asarray((row + col) % min(config.ship_lengths) == 0)
+    targets = unshot
+    for preferred in (lattice, next_to_hit, in_line):  # the last that holds a target wins
+        targets = jnp.where(jnp.any(unshot & preferred), unshot & preferred, targets)
+    return board.step_towards(state.cursor, board.nearest(state.cursor, targets))
 
 
 WATER, MISS, HIT = 0, 1, 2  # tile ids; + len(plain tiles) draws the cursor on the cell

@@ -1,4 +1,5 @@
-"""BattleShip rules from hand-built states and scripted shots; placement over many keys; expert."""
+"""BattleShip rules from hand-built states and scripted shots; placement over many keys; the
+expert plays from the shots alone."""
 
 import jax
 import jax.numpy as jnp
@@ -122,27 +123,24 @@ def test_ships_are_never_drawn_and_the_pomdp_shows_only_the_marker_under_the_cur
     assert not np.array_equal(frame(mdp, state), frame(mdp, only_cursor_shot))
 
 
-def test_expert_sinks_every_ship_without_repeats():
+def test_expert_never_shoots_twice_and_reads_only_the_shots():
+    """Over whole first episodes of 32 envs: no repeat, no negative reward, and the same action
+    when the ships under every unshot cell are swapped for another board's (the frame is then
+    the same)."""
     env, params = pat.make("BattleShipEasy", obs_size=64)
     assert env.config == CONFIG
-    record = lambda step: (
-        step.final_state.num_repeats,
-        step.reward,
-        step.episode_return,
-        step.terminated,
-    )
+    record = lambda step: (step.state, step.action, step.final_state.num_repeats, step.reward)
     episodes = lambda key: run(
-        env,
-        params,
-        expert_policy(env, params),
-        key,
-        32,
-        int(params.max_steps_in_episode),
+        env, params, expert_policy(env, params), key, 32, int(params.max_steps_in_episode),
         record=record,
+    )  # fmt: skip
+    _, (states, actions, num_repeats, rewards) = jax.jit(episodes)(jax.random.key(0))
+    assert np.all(np.asarray(num_repeats) == 0) and np.all(np.asarray(rewards) >= 0)
+
+    other = jax.vmap(lambda key: env.reset(key, params)[1].ships)(
+        jax.random.split(jax.random.key(1), 32)
     )
-    _, steps = jax.jit(episodes)(jax.random.key(0))
-    num_repeats, rewards, returns, terminated = (np.asarray(x) for x in steps)
-    assert terminated.any(axis=0).all()
-    end = (np.argmax(terminated, axis=0), np.arange(32))  # each env's first episode ends there
-    assert np.all(num_repeats[end] == 0) and np.allclose(returns[end], 1.0, atol=1e-5)
-    assert np.all(rewards[np.arange(len(rewards))[:, None] <= end[0]] >= 0)
+    hidden_moved = states.replace(ships=jnp.where(states.shots, states.ships, other[None]))
+    expert = jax.vmap(jax.vmap(lambda state: battleship.expert(state, CONFIG, params)))
+    np.testing.assert_array_equal(jax.jit(expert)(hidden_moved), actions)
+    assert not np.array_equal(hidden_moved.ships, states.ships)  # the swap hid other ships

@@ -1,4 +1,6 @@
-"""MineSweeper rules from hand-built states."""
+"""MineSweeper rules from hand-built states; the expert plays from the shown numbers alone."""
+
+import itertools
 
 import jax
 import jax.numpy as jnp
@@ -7,7 +9,9 @@ import pytest
 
 import popgym_arcade_twins as pat
 from popgym_arcade_twins.core import DOWN, FIRE, LEFT, RIGHT, UP
+from popgym_arcade_twins.envs import minesweeper
 from popgym_arcade_twins.envs.minesweeper import State, neighbour_counts
+from popgym_arcade_twins.testing import expert_policy, run
 
 ENV, PARAMS = pat.make("MineSweeperEasy", obs_size=64)  # 4 x 4, 2 mines
 MINES = np.zeros((4, 4), bool)
@@ -96,3 +100,48 @@ def test_pomdp_shows_a_revealed_number_only_under_the_cursor():
     assert np.array_equal(cell_pixels(pomdp, state, 1, 1), covered)  # POMDP: looks covered
     at_cursor = state.replace(cursor=jnp.array([1, 1], jnp.int32))
     assert np.array_equal(cell_pixels(pomdp, at_cursor, 1, 1), cell_pixels(mdp, at_cursor, 1, 1))
+
+
+def test_expert_walks_to_a_cell_the_numbers_prove_safe():
+    # Revealed: (0, 1) shows 1 with (0, 0) its only covered neighbour, so (0, 0) is a mine, and
+    # (1, 0)'s 1 is that mine, so (2, 0) and (2, 1) are safe; (0, 2)'s 0 makes (0, 3) and
+    # (1, 3) safe. From (1, 0) the nearest is (2, 0), down; without the deduction it would be
+    # (1, 3). On the mine itself the expert walks off rather than fire.
+    state = _state(cursor=(1, 0), revealed=[(0, 1), (0, 2), (1, 0), (1, 1), (1, 2)])
+    assert int(minesweeper.expert(state, ENV.config, PARAMS)) == DOWN
+    at_mine = state.replace(cursor=jnp.array([0, 0], jnp.int32))
+    assert int(minesweeper.expert(at_mine, ENV.config, PARAMS)) == DOWN
+
+
+def test_expert_never_reveals_twice_and_reads_only_the_shown_numbers():
+    """Along 32 steps of 16 envs under the expert: no repeat, and the same action on every mine
+    layout that leaves the frame as it is (the same revealed cells showing the same numbers)."""
+    record = lambda step: (step.state, step.action, step.final_state.num_repeats)
+    play = lambda key: run(ENV, PARAMS, expert_policy(ENV, PARAMS), key, 16, 32, record=record)
+    _, (states, actions, num_repeats) = jax.jit(play)(jax.random.key(0))
+    assert np.all(np.asarray(num_repeats) == 0)
+
+    pairs = np.array(list(itertools.combinations(range(16), 2)))  # every layout of 2 mines
+    layouts = np.zeros((len(pairs), 16), bool)
+    layouts[np.arange(len(pairs))[:, None], pairs] = True
+    layouts = jnp.asarray(layouts.reshape(-1, 4, 4))
+
+    def on_every_layout(state):
+        same_frame = jax.vmap(
+            lambda mines: (
+                ~jnp.any(mines & state.revealed)
+                & jnp.all(
+                    (neighbour_counts(mines) == neighbour_counts(state.mines)) | ~state.revealed
+                )
+            )
+        )(layouts)
+        act = jax.vmap(
+            lambda mines: minesweeper.expert(state.replace(mines=mines), ENV.config, PARAMS)
+        )
+        return same_frame, act(layouts)
+
+    same_frame, layout_actions = jax.jit(jax.vmap(jax.vmap(on_every_layout)))(states)
+    same_frame = np.asarray(same_frame)
+    expected = np.broadcast_to(np.asarray(actions)[..., None], same_frame.shape)
+    np.testing.assert_array_equal(np.asarray(layout_actions)[same_frame], expected[same_frame])
+    assert same_frame.sum(axis=-1).mean() > 2  # frames that leave several layouts open
