@@ -17,12 +17,11 @@ import numpy as np
 import popgym_arcade_twins as pat
 from baselines.experiments import cli
 from popgym_arcade_twins import GAMES, harness
+from popgym_arcade_twins.core import Params, TwinEnv
 
 
-def references(env_id: str, episodes: int) -> dict:
-    """Mean, standard error and 10th percentile of each reference's return on `env_id` (64 px,
-    key 0)."""
-    env, params = pat.make(env_id, obs_size=64)
+def references(env_id: str, env: TwinEnv, params: Params, episodes: int) -> dict:
+    """Mean, standard error and 10th percentile of each reference's return on `env` (key 0)."""
     measured = jax.jit(lambda key: harness.reference_returns(env, params, key, episodes))
     line = {"id": env_id, "episodes": episodes}
     for name, returns in measured(jax.random.key(0)).items():
@@ -42,11 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ids", nargs="*", default=[f"{game.name}Easy" for game in GAMES])
     parser.add_argument("--episodes", type=cli.positive_integer, default=256)
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.ids) - set(pat.registered_envs()))
-    if unknown:
-        parser.error(f"unknown ids {unknown}; registered: {', '.join(pat.registered_envs())}")
-    for env_id in args.ids:
-        print(json.dumps(references(env_id, args.episodes)), flush=True)
+    try:  # every id before any work
+        envs = {env_id: pat.make(env_id, obs_size=64) for env_id in args.ids}
+    except ValueError as error:
+        parser.error(str(error))
+    for env_id, (env, params) in envs.items():
+        print(json.dumps(references(env_id, env, params, args.episodes)), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,8 +45,10 @@ def test_bench_update_refuses_a_bad_config_in_one_line(capsys):
 def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys):
     with pytest.raises(SystemExit) as exit_info:  # before any work
         script("bench_references").main(["--ids", "CountRecallEasy", "NoSuchGameEasy"])
-    assert exit_info.value.code == 2 and not capsys.readouterr().out
-    script("bench_references").main(["--ids", "CountRecallEasy", "--episodes", "16"])
+    output = capsys.readouterr()
+    assert exit_info.value.code == 2 and not output.out
+    assert "unknown env id 'NoSuchGameEasy'" in output.err.strip().splitlines()[-1]
+    script("bench_references").main(["--ids", "CountRecallEasy-v1", "--episodes", "16"])
     line = json.loads(capsys.readouterr().out)
-    assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy", 16, 1.0)
+    assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy-v1", 16, 1.0)
     assert line["random_return"] < 0.5 and line["random_sem"] > 0
