@@ -120,14 +120,9 @@ def test_a_switch_at_the_start_or_the_end_is_the_plain_run(switch_at, same_as):
     assert_same_run(train_run(True, switch_at), train_run(same_as))
 
 
-@pytest.fixture(scope="module")
-def chunked():
-    """The switched run, one update per chunk."""
-    return train_run(True, SWITCH)
-
-
 @pytest.mark.slow
-def test_a_chunked_switched_run_equals_the_one_call_train(chunked):
+def test_a_chunked_switched_run_equals_the_one_call_train():
+    chunked = train_run(True, SWITCH)
     stages = switching.stages(CONFIG, POMDP, MDP, PARAMS, SWITCH)
     train = jax.vmap(functools.partial(switching.train, stages))  # over seeds, as `run` does
     state, metrics = jax.jit(train)(jax.random.key(0)[None])
@@ -137,16 +132,18 @@ def test_a_chunked_switched_run_equals_the_one_call_train(chunked):
 
 
 @pytest.mark.slow
-def test_a_run_stopped_at_the_switch_resumes_on_the_other_twin(chunked, tmp_path, monkeypatch):
+def test_a_run_stopped_at_the_switch_resumes_on_the_other_twin(tmp_path, monkeypatch):
     def stop(hint):  # as a SIGINT noted during the first chunk would
         raise interrupt.Interrupted(signal.SIGINT, hint)
 
     monkeypatch.setattr(interrupt, "check", stop)
+    stopped = tmp_path / "stopped"
     with pytest.raises(interrupt.Interrupted):
-        run_in(tmp_path)
-    assert checkpoint.saved_updates(tmp_path) == 2  # saved before the MDP redrew the frames
+        run_in(stopped)
+    assert checkpoint.saved_updates(stopped) == 2  # saved before the MDP redrew the frames
     monkeypatch.undo()
-    assert_same_run(run_in(tmp_path, resume=True), chunked)
+    resumed = run_in(stopped, resume=True)
+    assert_same_run(resumed, run_in(tmp_path / "uninterrupted"))  # the same programs
 
 
 def run_in(out, resume=False):
