@@ -4,8 +4,10 @@ Default runs: PQN+LRU and PPO+GRU on CartPoleEasy and CountRecallEasy, MDP and P
 same env-step budget (sized so one run stays short on a small CPU machine). Prints one JSON line per
 run: the greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed), its
 share of the scripted expert's return, the random and expert returns measured the same way, the
-final training return (epsilon-greedy or sampled actions), env steps/s and wall time; and writes
-the training curves (curves.json, and curves.png when matplotlib is installed) to --out.
+final training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
+the two best actions' Q-values and the share of states whose greedy action is the most common one
+(1: one action everywhere), env steps/s and wall time; and writes the training curves
+(curves.json, and curves.png when matplotlib is installed) to --out.
 
     python scripts/bench_train.py                                  # all 8 runs
     python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
@@ -99,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
                 args.eval_episodes,
             ),
             "final_train_return": round(float(np.nanmean(returns[-last:])), 4),
+            **{
+                f"final_{name}": round(float(np.nanmean(result.curves[name][:, -last:])), 4)
+                for name in ("q_margin", "greedy_mode_share")
+                if name in result.curves
+            },
             "steps_per_s": round(result.steps_per_s),
             "wall_s": round(result.wall_s, 1),
             "backend": jax.default_backend(),
