@@ -4,7 +4,7 @@ accelerator, if there is one, without preallocating its memory; every program of
 emitters unless XLA_FLAGS says otherwise; and the session's workers and the subprocesses they start
 share one compilation cache, made for the session and removed after it (a program compiled by one,
 such as a tiny sweep's, loads in the others). The tests are compile-bound and most programs run
-briefly; `tests.compiling.jit(fun, level=2)` optimises the few that run for seconds (training
+briefly; `tests.compiling.jit(fun, level=1)` optimises the few that run for seconds (training
 loops)."""
 
 import os

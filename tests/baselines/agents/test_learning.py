@@ -19,7 +19,7 @@ def _train(module, config, task, updates, partial_obs=False, seeds=1, **changes)
     config = config.replace(total_steps=updates * config.steps_per_update, **changes)
     trainer = module.make_train(config, env, params)
     keys = jax.random.split(jax.random.key(0), seeds)
-    level = 2 if updates >= 50 else 0  # optimise only the runs that last for seconds
+    level = 1 if updates >= 50 else 0  # optimise only the runs that last for seconds
     _, metrics = jit(jax.vmap(trainer.train), level=level)(keys)
     return {k: np.asarray(v) for k, v in metrics.items()}  # [seeds, updates]
 
