@@ -3,6 +3,7 @@ returns print as JSON."""
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def script(name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses (flax modules among them) look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -52,3 +54,20 @@ def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys
     line = json.loads(capsys.readouterr().out)
     assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy-v1", 16, 1.0)
     assert line["random_return"] < 0.5 and line["random_sem"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--obs-size", "48"], "obs_size must be one of"),
+        (["--steps", "2"], "--steps must be at least 4"),
+        (["--variants", "both"], "invalid choice: 'both'"),
+    ],
+)
+def test_bench_encoder_refuses_bad_settings_in_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        script("bench_encoder").main(argv)
+    output = capsys.readouterr()
+    assert exit_info.value.code == 2 and not output.out
+    error = output.err.strip().splitlines()[-1]
+    assert "error:" in error and message in error
