@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow  # trains or runs whole scripts: CI runs it (-m "s
 
 ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = {"num_envs": 4, "rollout_steps": 4, "hidden_size": 8, "num_minibatches": 2}
-STEPS = 300 * 16  # 300 updates of 4 envs x 4 steps
+STEPS = 100 * 16  # 100 updates of 4 envs x 4 steps
 CONFIG = PQNConfig(total_steps=STEPS, **SETTINGS)
 RUN = {"env_id": "probe:one_bit", "partial_obs": False, "config": CONFIG, "obs_size": 32}
 
@@ -63,7 +63,7 @@ def test_a_signal_stops_training_at_a_checkpoint_and_resume_finishes_it(
     assert 2 <= done < CONFIG.num_updates
     assert not (tmp_path / "params.msgpack").exists()
 
-    with pytest.raises(ValueError, match=f"unfinished run of these settings \\({done} of 300"):
+    with pytest.raises(ValueError, match=f"unfinished run of these settings \\({done} of 100"):
         run(**RUN, out_dir=tmp_path, progress=False)
     resumed = run(**RUN, out_dir=tmp_path, progress=False, resume=True)
     assert metric_updates(tmp_path) == list(range(1, CONFIG.num_updates + 1))
