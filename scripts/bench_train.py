@@ -2,9 +2,10 @@
 
 Default runs: PQN+LRU and PPO+GRU on CartPoleEasy and CountRecallEasy, MDP and POMDP, each with the
 same env-step budget (sized so one run stays short on a small CPU machine). Prints one JSON line per
-run: the greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed), its
-share of the scripted expert's return, the random and expert returns measured the same way, the
-final training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
+run: the settings given on the command line (`options`; env steps apart) and the frame size, the
+greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed), its share of
+the scripted expert's return, the random and expert returns measured the same way, the final
+training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
 the two best actions' Q-values and the share of states whose greedy action is the most common one
 (1: one action everywhere), env steps/s and wall time; and writes the training curves
 (curves.json, and curves.png when matplotlib is installed) to --out.
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         label=lambda cls: cls.algorithm, skip=("memory",), aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
-    runs = [run_config(parser, spec, cli.given(args, names), args.obs_size) for spec in args.runs]
+    options = cli.given(args, names)
+    runs = [run_config(parser, spec, options, args.obs_size) for spec in args.runs]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curves = {}
@@ -91,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         last = max(1, len(returns) // 10)
         record = {
             "run": spec,
+            "options": {k: v for k, v in options.items() if k != "total_steps"},
+            "obs_size": args.obs_size,
             "env_steps": int(result.env_steps[-1]),
             **evaluation(
                 config,
