@@ -25,6 +25,7 @@ import optax
 from baselines.agents.networks import Encoder
 from baselines.experiments import cli
 from popgym_arcade_twins import tasks, testing
+from popgym_arcade_twins.envs import battleship
 
 ENV_ID, NUM_ENVS, NUM_STEPS, BATCH, CHECKPOINTS = "BattleShipEasy", 64, 128, 256, 4
 
@@ -41,8 +42,7 @@ def labelled_frames(env, params, key: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Frames [N, S, S, 3] of random play and float labels [N]: the cursor's cell was shot."""
 
     def record(step):
-        shot = jax.vmap(lambda shots, cursor: shots[cursor[0], cursor[1]])
-        return step.obs, shot(step.state.shots, step.state.cursor)
+        return step.obs, jax.vmap(battleship.cursor_was_shot)(step.state)
 
     _, (frames, shot) = testing.run(
         env, params, testing.random_policy, key, NUM_ENVS, NUM_STEPS, record=record

@@ -146,11 +146,16 @@ def reset(key: jax.Array, config: Config, params: BattleShipParams) -> State:
     )
 
 
+def cursor_was_shot(state: State) -> jax.Array:
+    """bool: the cell under the cursor has been shot (the one marker the POMDP draws)."""
+    return state.shots[state.cursor[0], state.cursor[1]]
+
+
 def step(key, state: State, action, config: Config, params: BattleShipParams):
     n = config.board_size
     row, col = state.cursor
     fire = action == FIRE
-    is_repeat = fire & state.shots[row, col]
+    is_repeat = fire & cursor_was_shot(state)
     is_hit = fire & ~is_repeat & state.ships[row, col]
     shots = state.shots.at[row, col].set(state.shots[row, col] | fire)
     num_repeats = state.num_repeats + is_repeat
