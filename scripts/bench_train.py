@@ -70,7 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--runs", nargs="*", default=DEFAULT_RUNS, help="algorithm:memory:env_id:mdp|pomdp"
     )
-    parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="seeds 0..N-1")
+    parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="how many seeds")
+    parser.add_argument(
+        "--first-seed", type=cli.integer, default=0,
+        help="seeds FIRST..FIRST+N-1 (e.g. ones a sweep never uses, to choose its settings on)",
+    )  # fmt: skip
     parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
     parser.add_argument("--eval-episodes", type=cli.positive_integer, default=64)
     parser.add_argument("--out", default="runs/bench-train")
@@ -79,14 +83,17 @@ def main(argv: list[str] | None = None) -> None:
         label=lambda cls: cls.algorithm, skip=("memory",), aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.first_seed < 0:
+        parser.error(f"--first-seed: expected a seed of at least 0, got {args.first_seed}")
     options = cli.given(args, names)
     runs = [run_config(parser, spec, options, args.obs_size) for spec in args.runs]
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curves = {}
     for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True):
         result = run(
-            env_id, variant == "pomdp", config, seeds=list(range(args.seeds)),
+            env_id, variant == "pomdp", config, seeds=seeds,
             obs_size=args.obs_size, progress=False,
         )  # fmt: skip
         returns = np.nanmean(result.curves["episode_return"], axis=0)
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             "run": spec,
             "options": {k: v for k, v in options.items() if k != "total_steps"},
             "obs_size": args.obs_size,
+            "seeds": seeds,
             "env_steps": int(result.env_steps[-1]),
             **evaluation(
                 config,

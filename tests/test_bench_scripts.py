@@ -71,3 +71,21 @@ def test_bench_encoder_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert exit_info.value.code == 2 and not output.out
     error = output.err.strip().splitlines()[-1]
     assert "error:" in error and message in error
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--first-seed", "-1"], "--first-seed: expected a seed of at least 0, got -1"),
+        (["--runs", "ppo:lru:CartPoleEasy"], "expected algorithm:memory:env_id:mdp|pomdp"),
+        (["--seeds", "0"], "must be a positive integer"),
+    ],
+)
+def test_bench_train_refuses_bad_settings_in_one_line(capsys, argv, message, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        script("bench_train").main([*argv, "--out", str(tmp_path / "out")])
+    output = capsys.readouterr()
+    assert exit_info.value.code == 2 and not output.out
+    error = output.err.strip().splitlines()[-1]
+    assert "error:" in error and message in error
+    assert not (tmp_path / "out").exists()
