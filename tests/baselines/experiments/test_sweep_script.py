@@ -45,7 +45,7 @@ def test_the_capacity_preset_prints_its_grid():
     _, config = sweep.parse_args(["--preset", "capacity"])
     text = sweep.plan(config, None)
     assert "3 memory models x 12 capacities (1/2/3 layers x 32/64/128/256 units)" in text
-    assert "= 84 cells x 5 seeds" in text
+    assert "= 84 cells x 6 seeds" in text
     _, config = sweep.parse_args(["--tiny", "--hidden-sizes", "8", "16"])
     assert config.capacities() == ((2, 8), (2, 16))  # the agent's 2 layers
 
