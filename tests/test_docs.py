@@ -1,5 +1,6 @@
 """The documentation stays true: every repository path that README.md and docs/*.md name exists,
-every ```python block in them runs when pasted, and the README's Layout names every module.
+every ```python block in them runs when pasted, the README's Layout names every module, and the
+README shows the committed sweep's table rows as its report wrote them.
 
 A failure names the document, the line and the broken path or block.
 """
@@ -182,3 +183,14 @@ def test_the_layout_names_every_module():
         and path not in models | layout
     ]
     assert not unnamed, "modules the README's Layout does not name:\n" + "\n".join(unnamed)
+
+
+def test_the_readme_shows_the_committed_sweep_table():
+    """Each row of assets/sweep/table.md's per-cell tables (returns and diagnostics, not the
+    aggregate, which the README leaves to the file) is in the README, so a rerun of the sweep
+    cannot leave the README's copy behind."""
+    table = (ROOT / "assets" / "sweep" / "table.md").read_text()
+    per_cell = table.split("## Across games")[0] + table.split("## Memory diagnostics")[1]
+    rows = [line for line in per_cell.splitlines() if line.startswith("| ") and "---" not in line]
+    readme = (ROOT / "README.md").read_text()
+    assert rows and [row for row in rows if row not in readme] == []
