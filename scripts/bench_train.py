@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seeds", type=cli.positive_integer, default=1, help="how many seeds")
     parser.add_argument(
-        "--first-seed", type=cli.integer, default=0,
+        "--first-seed", type=cli.nonnegative_integer, default=0,
         help="seeds FIRST..FIRST+N-1 (e.g. ones a sweep never uses, to choose its settings on)",
     )  # fmt: skip
     parser.add_argument("--obs-size", type=cli.positive_integer, default=128)
@@ -83,8 +83,6 @@ def main(argv: list[str] | None = None) -> None:
         label=lambda cls: cls.algorithm, skip=("memory",), aliases={"total_steps": "--steps"},
     )  # fmt: skip
     args = parser.parse_args(argv)
-    if args.first_seed < 0:
-        parser.error(f"--first-seed: expected a seed of at least 0, got {args.first_seed}")
     options = cli.given(args, names)
     runs = [run_config(parser, spec, options, args.obs_size) for spec in args.runs]
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

@@ -11,6 +11,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def refused(capsys, call, argv: list[str]) -> str:
+    """The one line a script's `call(argv)` refuses with (exit code 2, nothing on stdout)."""
+    with pytest.raises(SystemExit) as exit_info:
+        call(argv)
+    output = capsys.readouterr()
+    assert exit_info.value.code == 2 and not output.out
+    error = output.err.strip().splitlines()[-1]
+    assert "error:" in error
+    return error
+
+
 def script(name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -30,26 +41,19 @@ def script(name: str):
     ],
 )
 def test_bench_rejax_refuses_bad_settings_in_one_line(capsys, argv, message):
-    with pytest.raises(SystemExit) as exit_info:
-        script("bench_rejax").parse_args([*argv, "--agents", "ours-pqn"])
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "error:" in error and message in error
+    assert message in refused(
+        capsys, script("bench_rejax").parse_args, [*argv, "--agents", "ours-pqn"]
+    )
 
 
 def test_bench_update_refuses_a_bad_config_in_one_line(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        script("bench_update").main(["--num-envs", "6", "--num-minibatches", "4"])
-    assert exit_info.value.code == 2
-    assert "multiple of num_minibatches" in capsys.readouterr().err
+    argv = ["--num-envs", "6", "--num-minibatches", "4"]
+    assert "multiple of num_minibatches" in refused(capsys, script("bench_update").main, argv)
 
 
 def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys):
-    with pytest.raises(SystemExit) as exit_info:  # before any work
-        script("bench_references").main(["--ids", "CountRecallEasy", "NoSuchGameEasy"])
-    output = capsys.readouterr()
-    assert exit_info.value.code == 2 and not output.out
-    assert "unknown env id 'NoSuchGameEasy'" in output.err.strip().splitlines()[-1]
+    main, argv = script("bench_references").main, ["--ids", "CountRecallEasy", "NoSuchGameEasy"]
+    assert "unknown env id 'NoSuchGameEasy'" in refused(capsys, main, argv)  # before any work
     script("bench_references").main(["--ids", "CountRecallEasy-v1", "--episodes", "16"])
     line = json.loads(capsys.readouterr().out)
     assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy-v1", 16, 1.0)
@@ -65,27 +69,18 @@ def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys
     ],
 )
 def test_bench_encoder_refuses_bad_settings_in_one_line(capsys, argv, message):
-    with pytest.raises(SystemExit) as exit_info:
-        script("bench_encoder").main(argv)
-    output = capsys.readouterr()
-    assert exit_info.value.code == 2 and not output.out
-    error = output.err.strip().splitlines()[-1]
-    assert "error:" in error and message in error
+    assert message in refused(capsys, script("bench_encoder").main, argv)
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--first-seed", "-1"], "--first-seed: expected a seed of at least 0, got -1"),
+        (["--first-seed", "-1"], "must be an integer of at least 0, got '-1'"),
         (["--runs", "ppo:lru:CartPoleEasy"], "expected algorithm:memory:env_id:mdp|pomdp"),
         (["--seeds", "0"], "must be a positive integer"),
     ],
 )
 def test_bench_train_refuses_bad_settings_in_one_line(capsys, argv, message, tmp_path):
-    with pytest.raises(SystemExit) as exit_info:
-        script("bench_train").main([*argv, "--out", str(tmp_path / "out")])
-    output = capsys.readouterr()
-    assert exit_info.value.code == 2 and not output.out
-    error = output.err.strip().splitlines()[-1]
-    assert "error:" in error and message in error
-    assert not (tmp_path / "out").exists()
+    out = tmp_path / "out"
+    assert message in refused(capsys, script("bench_train").main, [*argv, "--out", str(out)])
+    assert not out.exists()

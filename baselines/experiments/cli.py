@@ -43,6 +43,14 @@ def positive_integer(text: str) -> int:
     return value
 
 
+def nonnegative_integer(text: str) -> int:
+    """An `integer` of at least 0 (a seed, an index)."""
+    value = integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer of at least 0, got {text!r}")
+    return value
+
+
 @functools.cache
 def field_comments(cls: type) -> dict[str, str]:
     """The trailing `# comment` of each field line in the source of `cls` and its bases."""
