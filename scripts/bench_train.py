@@ -7,8 +7,9 @@ greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed)
 the scripted expert's return, the random and expert returns measured the same way, the final
 training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
 the two best actions' Q-values and the share of states whose greedy action is the most common one
-(1: one action everywhere), env steps/s and wall time; and writes the training curves
-(curves.json, and curves.png when matplotlib is installed) to --out.
+(1: one action everywhere), for PPO the final policy entropy, env steps/s and wall time; and writes
+the training curves (curves.json, mean and per seed, and curves.png when matplotlib is installed)
+to --out.
 
     python scripts/bench_train.py                                  # all 8 runs
     python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
             "final_train_return": round(float(np.nanmean(returns[-last:])), 4),
             **{
                 f"final_{name}": round(float(np.nanmean(result.curves[name][:, -last:])), 4)
-                for name in ("q_margin", "greedy_mode_share")
+                for name in ("q_margin", "greedy_mode_share", "policy_entropy")
                 if name in result.curves
             },
             "steps_per_s": round(result.steps_per_s),
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         curves[spec] = {
             "env_steps": result.env_steps.tolist(),
             "return": np.nan_to_num(returns).tolist(),
+            "return_per_seed": np.nan_to_num(result.curves["episode_return"]).tolist(),
         }
     (out / "curves.json").write_text(json.dumps(curves))
     plot(curves, out / "curves.png")

@@ -77,6 +77,8 @@ def make_train(config: PPOConfig, env: Any, env_params: Any) -> Trainer:
             (steps, advantages, targets), tape.carry, config,
         )  # fmt: skip
         state = RunnerState(params, opt_state, actors, key, state.update + 1)
-        return state, episode_metrics(steps) | {"loss": loss}
+        # Minus the mean log-probability of the sampled actions: the policy's mean entropy.
+        entropy = -jnp.mean(steps.extras)
+        return state, episode_metrics(steps) | {"loss": loss, "policy_entropy": entropy}
 
     return Trainer(init, update, scan_updates(init, update, config.num_updates), network)

@@ -42,6 +42,14 @@ def test_reward_given_by_the_frame_is_learned_by_each_vmapped_seed(module, confi
     assert np.all(late > 0.85), late  # PQN keeps 5% random actions
 
 
+def test_ppo_policy_entropy_starts_uniform_and_falls_as_the_probe_is_learned():
+    metrics = _train(ppo, PPO, "colour", updates=100, memory="none")
+    entropy = metrics["policy_entropy"][0]
+    uniform = np.log(make_probe("colour")[0].num_actions)
+    assert entropy[0] == pytest.approx(uniform, abs=0.05)
+    assert np.mean(entropy[-10:]) < 0.5 * uniform
+
+
 @pytest.mark.slow
 def test_pqn_bootstraps_truncations():
     # 4-step episodes of reward 1, all truncated: with bootstrapping the value tends to
