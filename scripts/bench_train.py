@@ -8,8 +8,8 @@ the scripted expert's return, the random and expert returns measured the same wa
 training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
 the two best actions' Q-values and the share of states whose greedy action is the most common one
 (1: one action everywhere), for PPO the final policy entropy, env steps/s and wall time; and writes
-the training curves (curves.json, mean and per seed, and curves.png when matplotlib is installed)
-to --out.
+the training curves (curves.json: the return, mean and per seed, and PPO's entropy per seed; and
+curves.png when matplotlib is installed) to --out.
 
     python scripts/bench_train.py                                  # all 8 runs
     python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
             "return": np.nan_to_num(returns).tolist(),
             "return_per_seed": np.nan_to_num(result.curves["episode_return"]).tolist(),
         }
+        if "policy_entropy" in result.curves:
+            curves[spec]["policy_entropy_per_seed"] = result.curves["policy_entropy"].tolist()
     (out / "curves.json").write_text(json.dumps(curves))
     plot(curves, out / "curves.png")
 
