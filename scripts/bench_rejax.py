@@ -8,7 +8,8 @@ Every agent is trained separately for each budget (no checkpoint of a longer run
 vmapped, and its greedy policy is evaluated by the same `harness.evaluate` on `--eval-episodes`
 episodes (rejax's PPO: the argmax of its logits; rejax's PQN: of its Q-values; observations
 normalized by its running statistics as in its training). Ours are PQN and PPO with their
-defaults and memories `--pqn-memory` and `--ppo-memory`; rejax's run with its defaults,
+defaults (but what `--pqn-options` and `--ppo-options` set) and memories `--pqn-memory` and
+`--ppo-memory`; rejax's run with its defaults,
 `--rejax-envs` envs and observation normalization. Prints one JSON line per (agent, game,
 twin, budget) and writes OUT.jsonl and OUT.md (the table).
 """
@@ -77,12 +78,22 @@ def agent_returns(agent: str, env_id: str, twin: str, steps: int, args) -> np.nd
         return rejax_returns(
             name, env, env_params, steps, seeds, args.eval_episodes, args.rejax_envs
         )
-    if agent == "ours-pqn":
-        config = PQNConfig(memory=args.pqn_memory, total_steps=steps)
-    else:
-        config = PPOConfig(memory=args.ppo_memory, total_steps=steps)
-    returns, _ = train_and_evaluate(config, env, env_params, seeds, args.eval_episodes)
+    returns, _ = train_and_evaluate(
+        ours_config(agent, steps, args), env, env_params, seeds, args.eval_episodes
+    )
     return np.asarray(returns)
+
+
+def ours_config(agent: str, steps: int, args: argparse.Namespace) -> PPOConfig | PQNConfig:
+    """The config of "ours-pqn" or "ours-ppo": its memory and `--pqn-options`/`--ppo-options`."""
+    if agent == "ours-pqn":
+        return PQNConfig(memory=args.pqn_memory, total_steps=steps, **ours_options(agent, args))
+    return PPOConfig(memory=args.ppo_memory, total_steps=steps, **ours_options(agent, args))
+
+
+def ours_options(agent: str, args: argparse.Namespace) -> dict:
+    """What `--pqn-options` or `--ppo-options` set for `agent` (none for rejax's)."""
+    return {"ours-pqn": args.pqn_options, "ours-ppo": args.ppo_options}.get(agent, {})
 
 
 def write_table(records: list[dict], path: Path, command: str) -> None:
@@ -127,17 +138,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
     parser.add_argument("--pqn-memory", default="lru")
     parser.add_argument("--ppo-memory", default="gru")
+    for name in ("pqn", "ppo"):
+        parser.add_argument(
+            f"--{name}-options", nargs="*", default=[], metavar="NAME=VALUE",
+            help=f"ours-{name}'s settings that differ from its defaults, e.g. num_envs=8",
+        )  # fmt: skip
     parser.add_argument("--rejax-envs", type=cli.positive_integer, default=8)
     parser.add_argument("--out", default="runs/bench_rejax", help="writes OUT.jsonl and OUT.md")
     args = parser.parse_args(argv)
+    for name, config_type in (("pqn", PQNConfig), ("ppo", PPOConfig)):
+        option = f"--{name}-options"
+        tokens = getattr(args, f"{name}_options")
+        values = cli.assignments(parser, config_type, tokens, option, ("memory", "total_steps"))
+        setattr(args, f"{name}_options", values)
     for spec in args.envs:
         env_id, _, twin = spec.rpartition(":")
         if twin not in ("MDP", "POMDP"):
             parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
         cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
     for steps in args.budgets:  # every budget holds at least one update of each of ours
-        cli.build(parser, lambda s=steps: PPOConfig(memory=args.ppo_memory, total_steps=s))
-        cli.build(parser, lambda s=steps: PQNConfig(memory=args.pqn_memory, total_steps=s))
+        for agent in ("ours-pqn", "ours-ppo"):
+            cli.build(parser, lambda a=agent, s=steps: ours_config(a, s, args))
     if any(a.startswith("rejax-") for a in args.agents):
         try:
             import rejax  # noqa: F401
@@ -160,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                 record = {
                     "agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps,
                     "seeds": args.seeds, "obs_size": args.obs_size,
+                    "options": ours_options(agent, args),
                     "mean": round(float(returns.mean()), 4),
                     "per_seed": np.round(returns, 4).tolist(),
                     "wall_s": round(time.perf_counter() - start, 1),

@@ -38,12 +38,25 @@ def script(name: str):
         (["--pqn-memory", "lstm"], "lstm"),
         (["--budgets", "-5"], "-5"),
         (["--budgets", "1000"], "less than one update"),
+        (["--ppo-options", "num_envs"], "expected NAME=VALUE"),
+        (["--ppo-options", "memory=gru"], "expected NAME=VALUE"),
+        (["--pqn-options", "num_envs=eight"], "num_envs expects int, got 'eight'"),
+        (["--ppo-options", "num_envs=6"], "multiple of num_minibatches"),
     ],
 )
 def test_bench_rejax_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert message in refused(
         capsys, script("bench_rejax").parse_args, [*argv, "--agents", "ours-pqn"]
     )
+
+
+def test_bench_rejax_options_set_ours_fields_by_their_types():
+    module = script("bench_rejax")
+    argv = ["--agents", "ours-ppo", "--ppo-options", "num_envs=8", "anneal_lr=false"]
+    args = module.parse_args([*argv, "learning_rate=1e-3", "--budgets", "32768"])
+    config = module.ours_config("ours-ppo", 32768, args)
+    assert (config.num_envs, config.anneal_lr, config.learning_rate) == (8, False, 1e-3)
+    assert module.ours_config("ours-pqn", 32768, args) == module.PQNConfig(total_steps=32768)
 
 
 def test_bench_update_refuses_a_bad_config_in_one_line(capsys):

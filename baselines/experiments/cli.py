@@ -149,6 +149,35 @@ def given(args: argparse.Namespace, names: Collection[str]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
+def assignments(
+    parser: argparse.ArgumentParser,
+    template: type,
+    tokens: Sequence[str],
+    option: str,
+    skip: Collection[str] = (),
+) -> dict[str, Any]:
+    """Tokens NAME=VALUE (`option`'s values) as field values of the dataclass `template` (but
+    those in `skip`), each VALUE read as its field's type (a bool as true or false);
+    parser.error naming `option` for a token without "=", another field or a value of the wrong
+    type."""
+    hints = typing.get_type_hints(template)
+    fields = {f.name for f in dataclasses.fields(template)} - set(skip)
+    readers = {bool: {"true": True, "false": False}.__getitem__, int: integer, float: float}
+    values: dict[str, Any] = {}
+    for token in tokens:
+        name, equals, text = token.partition("=")
+        if not equals or name not in fields:
+            parser.error(
+                f"{option}: expected NAME=VALUE with NAME a field of {template.__name__} "
+                f"({', '.join(sorted(fields))}), got {token!r}"
+            )
+        try:
+            values[name] = readers.get(hints[name], hints[name])(text)
+        except (ValueError, KeyError, TypeError, argparse.ArgumentTypeError):
+            parser.error(f"{option}: {name} expects {hints[name].__name__}, got {text!r}")
+    return values
+
+
 def build(parser: argparse.ArgumentParser, make: Callable[[], Any]) -> Any:
     """`make()`, with a ValueError or KeyError it raises (a config's word on a bad value) turned
     into parser.error: one line and exit code 2."""
