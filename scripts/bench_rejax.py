@@ -28,6 +28,7 @@ import numpy as np
 
 from baselines.agents.config import PPOConfig, PQNConfig
 from baselines.experiments import cli
+from baselines.experiments.provenance import provenance
 from baselines.experiments.trials import train_and_evaluate
 from popgym_arcade_twins import harness, tasks
 from popgym_arcade_twins.compat import ArcadeEnv
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    records = []
+    records, made_by = [], provenance(extra=("rejax",))
     for spec in args.envs:
         env_id, _, twin = spec.rpartition(":")
         for steps in args.budgets:
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
                     "mean": round(float(returns.mean()), 4),
                     "per_seed": np.round(returns, 4).tolist(),
                     "wall_s": round(time.perf_counter() - start, 1),
-                    "backend": jax.default_backend(),
+                    "provenance": made_by,
                 }  # fmt: skip
                 print(json.dumps(record), flush=True)
                 records.append(record)

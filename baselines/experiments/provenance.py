@@ -30,9 +30,10 @@ def git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
-def versions() -> dict[str, str]:
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Python's version and those of PACKAGES and the `extra` packages ("absent" if missing)."""
     found = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in (*PACKAGES, *extra):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -40,11 +41,12 @@ def versions() -> dict[str, str]:
     return found
 
 
-def provenance() -> dict[str, object]:
-    """The git commit, package versions, backend, device kind and device/process counts."""
+def provenance(extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """The git commit, package versions (`extra` packages too), backend, device kind and
+    device/process counts."""
     return {
         "git_commit": git_commit(),
-        "versions": versions(),
+        "versions": versions(extra),
         "backend": jax.default_backend(),
         "device_kind": jax.devices()[0].device_kind,
         "device_count": jax.device_count(),
