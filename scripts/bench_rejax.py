@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    records, made_by = [], provenance(extra=("rejax",))
+    records, made_by = [], provenance(extra=("rejax", "distrax"))
     for spec in args.envs:
         env_id, _, twin = spec.rpartition(":")
         for steps in args.budgets:
