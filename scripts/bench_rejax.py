@@ -3,6 +3,7 @@
     pip install -e ".[clients]"          # rejax is an optional extra, not a core dependency
     python scripts/bench_rejax.py        # CartPole-, MineSweeperEasy, both twins, 32k and 200k
     python scripts/bench_rejax.py --envs CartPoleEasy:MDP --budgets 32768 --seeds 1
+    python scripts/bench_rejax.py --budgets 32768 --ppo-options num_envs=8 num_minibatches=8
 
 Every agent is trained separately for each budget (no checkpoint of a longer run), with seeds
 vmapped, and its greedy policy is evaluated by the same `harness.evaluate` on `--eval-episodes`
