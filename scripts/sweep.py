@@ -88,7 +88,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, SweepConfig]
         "capacity-smoke (its grid at probe size: tests)",
     )
     parser.add_argument("--tiny", action="store_true", help="the same as --preset smoke")
-    parser.add_argument("--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: 5)")
+    parser.add_argument(
+        "--seeds", type=cli.positive_integer, help="seeds 0..N-1 (default: the preset's)"
+    )
     parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: pqn")
     parser.add_argument("--out", help="output folder (default: runs/sweep-PRESET)")
     parser.add_argument(

@@ -82,7 +82,7 @@ class SweepConfig:
 
     env_ids: tuple[str, ...] = ("CartPoleEasy",)
     memories: tuple[str, ...] = ("lru",)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    seeds: tuple[int, ...] = tuple(range(8))
     baseline: str = "none"  # the memory model of the "MDP without memory" cells
     agent: AgentConfig = DEFAULT_AGENT  # each cell trains it with its own memory model
     obs_size: int = 64
@@ -192,10 +192,14 @@ PAPER = SweepConfig(
 1e7 env steps per seed, 128 px: for GPUs and several hosts (`--shard`)."""
 
 CAPACITY = SweepConfig(
-    memories=("gru", "lru", "mingru"), layers=(1, 2, 3), hidden_sizes=(32, 64, 128, 256)
+    memories=("gru", "lru", "mingru"),
+    seeds=tuple(range(6)),
+    layers=(1, 2, 3),
+    hidden_sizes=(32, 64, 128, 256),
 )
 """The cpu preset's game and budget for three memory models (and none) at 1-3 layers of 32-256
-units: 12 capacities, 84 cells, for the gap against the bias of each (`plots`' capacity.png)."""
+units, 6 seeds: 12 capacities, 84 cells, for the gap against the bias of each (`plots`'
+capacity.png)."""
 
 TINY_CAPACITY = dataclasses.replace(TINY, layers=(1, 2), hidden_sizes=(8, 16))
 """`CAPACITY`'s grid at probe size (tests)."""
