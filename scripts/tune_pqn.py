@@ -4,12 +4,12 @@
     python scripts/tune_pqn.py --variants tuned --envs CartPoleEasy:MDP CartPoleEasy:POMDP \\
         --memories gru lru none --steps 2e5 --seeds 2
 
-A variant is a set of changes to `PQNConfig`'s defaults (VARIANTS below; "tuned" is the defaults
-themselves). Each cell (variant, game, twin, memory) is one jitted program over its seeds: train,
-then evaluate the final greedy policy for `--eval-episodes` episodes with `harness.evaluate` (the
-returns reported are evaluation returns, not training ones). Every finished cell is appended to
-OUT.jsonl (a rerun skips cells already there with the same steps, seeds and frame size) and
-OUT.md is rewritten from all of OUT.jsonl's records.
+A variant is a set of changes to `PQNConfig`'s defaults (VARIANTS below; "annealed" is the
+defaults themselves). Each cell (variant, game, twin, memory) is one jitted program over its
+seeds: train, then evaluate the final greedy policy for `--eval-episodes` episodes with
+`harness.evaluate` (the returns reported are evaluation returns, not training ones). Every
+finished cell is appended to OUT.jsonl (a rerun skips cells already there with the same steps,
+seeds and frame size) and OUT.md is rewritten from all of OUT.jsonl's records.
 """
 
 from __future__ import annotations
@@ -33,16 +33,17 @@ OLD = {
 }  # fmt: skip
 """The settings PQN had before tuning (with the sweep's sizes)."""
 
-PLAIN = {"num_layers": 1, "previous_action": False, "residual": False}
+# The one-layer agent at the constant learning rate that PQN had while the grid was tuned.
+PLAIN = {"num_layers": 1, "previous_action": False, "residual": False, "anneal_lr": False}
 VARIANTS: dict[str, dict] = {
     "old": OLD,
     "more_updates": PLAIN | {"reward_scale": 1.0},  # old + lam .95, 4 x 8 minibatches, fresh
     "fewer_epochs": PLAIN | {"reward_scale": 1.0, "num_epochs": 2, "num_minibatches": 16},
     "scaled": PLAIN,  # more_updates + reward_scale 10
-    "tuned": {},  # scaled + the paper's agent shape
-    "annealed": {"anneal_lr": True},  # tuned, the learning rate annealed linearly to 0
+    "tuned": {"anneal_lr": False},  # scaled + the paper's agent shape
+    "annealed": {},  # tuned, the learning rate annealed linearly to 0: the defaults
 }
-"""Named changes to `PQNConfig`'s defaults (which are the tuned settings)."""
+"""Named changes to `PQNConfig`'s defaults (which are the annealed settings)."""
 
 SHOWN = ("variant", "env_id", "twin", "memory", "env_steps", "mean", "eval_return", "wall_s")
 DIAGNOSTICS = ("episode_return", "q_taken", "q_target", "q_margin", "greedy_mode_share")

@@ -99,7 +99,8 @@ class QConfig(TrainConfig):
     `epsilon_start` to `epsilon_end` over `epsilon_fraction` of the updates, then constant; and
     rewards multiplied by `reward_scale` for learning (the Q-values' scale, not the returns
     logged). Both default to the POPGym Arcade paper's agent shape (2 residual layers of 64, the
-    previous action as an input) on 16 envs, with a constant learning rate, lam 0.95, 4 epochs."""
+    previous action as an input) on 16 envs, a constant learning rate (PQN anneals it), lam 0.95,
+    4 epochs."""
 
     hidden_size: int = 64
     num_layers: int = 2
@@ -126,11 +127,14 @@ class QConfig(TrainConfig):
 @dataclass(frozen=True)
 class PQNConfig(QConfig):
     """PQN: Q(lambda) targets, LayerNorm, no target network, no replay. Targets come from each
-    minibatch's own pass with `fresh_targets`, else from the acting pass."""
+    minibatch's own pass with `fresh_targets`, else from the acting pass. The learning rate is
+    annealed linearly to 0, as in the PQN paper's configurations (chosen on held-out seeds:
+    assets/bench_pqn_200k.jsonl)."""
 
     algorithm: ClassVar[str] = "pqn"
     rollout_steps: int = 32
     learning_rate: float = 2.5e-4
+    anneal_lr: bool = True
     num_minibatches: int = 8
     fresh_targets: bool = True
 
