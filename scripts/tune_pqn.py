@@ -33,14 +33,15 @@ OLD = {
 }  # fmt: skip
 """The settings PQN had before tuning (with the sweep's sizes)."""
 
-# The one-layer agent at the constant learning rate that PQN had while the grid was tuned.
-PLAIN = {"num_layers": 1, "previous_action": False, "residual": False, "anneal_lr": False}
+CONSTANT_RATE = {"anneal_lr": False}
+"""PQN's learning rate while this grid was run (the defaults anneal it since)."""
+PLAIN = CONSTANT_RATE | {"num_layers": 1, "previous_action": False, "residual": False}
 VARIANTS: dict[str, dict] = {
     "old": OLD,
     "more_updates": PLAIN | {"reward_scale": 1.0},  # old + lam .95, 4 x 8 minibatches, fresh
     "fewer_epochs": PLAIN | {"reward_scale": 1.0, "num_epochs": 2, "num_minibatches": 16},
     "scaled": PLAIN,  # more_updates + reward_scale 10
-    "tuned": {"anneal_lr": False},  # scaled + the paper's agent shape
+    "tuned": CONSTANT_RATE,  # scaled + the paper's agent shape
     "annealed": {},  # tuned, the learning rate annealed linearly to 0: the defaults
 }
 """Named changes to `PQNConfig`'s defaults (which are the annealed settings)."""
