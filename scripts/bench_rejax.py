@@ -12,12 +12,16 @@ normalized by its running statistics as in its training). Ours are PQN and PPO w
 defaults (but what `--pqn-options` and `--ppo-options` set) and memories `--pqn-memory` and
 `--ppo-memory`; rejax's run with its defaults,
 `--rejax-envs` envs and observation normalization. Prints one JSON line per (agent, game,
-twin, budget) and writes OUT.jsonl and OUT.md (the table).
+twin, budget), appended at once to OUT.jsonl with the full config it was measured with; a rerun
+with the same --out skips what OUT.jsonl holds, and is refused if its seeds, frame size or
+evaluation episodes, or a logged cell's config, differ. OUT.md (the table) is written from all
+of OUT.jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -28,13 +32,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from baselines.agents.config import PPOConfig, PQNConfig
-from baselines.experiments import cli
+from baselines.experiments import bench_log, cli
 from baselines.experiments.provenance import provenance
 from baselines.experiments.trials import train_and_evaluate
 from popgym_arcade_twins import harness, tasks
 from popgym_arcade_twins.compat import ArcadeEnv
 
 AGENTS = ("ours-pqn", "ours-ppo", "rejax-ppo", "rejax-pqn")
+SHOWN = ("agent", "env_id", "twin", "env_steps", "options", "mean", "per_seed", "wall_s")
 
 
 def rejax_policy(algo, ts) -> harness.Policy:
@@ -98,9 +103,9 @@ def ours_options(agent: str, args: argparse.Namespace) -> dict:
     return {"ours-pqn": args.pqn_options, "ours-ppo": args.ppo_options}.get(agent, {})
 
 
-def write_table(records: list[dict], path: Path, command: str) -> None:
+def write_table(records: list[dict], path: Path) -> None:
     """OUT.md: mean evaluation return (and per seed) by game, twin and budget, one column per
-    agent."""
+    agent, and the commands that measured them."""
     cells = {(r["env_id"], r["twin"], r["env_steps"]): {} for r in records}
     for r in records:
         cells[(r["env_id"], r["twin"], r["env_steps"])][r["agent"]] = r
@@ -116,9 +121,10 @@ def write_table(records: list[dict], path: Path, command: str) -> None:
             for a in agents
         ]  # fmt: skip
         lines.append(f"| {env_id} | {twin} | {steps:,} | " + " | ".join(shown) + " |")
+    commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in records))
     note = (
         "\nMean greedy evaluation return over seeds (each seed's mean in brackets); every agent "
-        f"evaluated by `harness.evaluate`. Command: `{command}`.\n"
+        f"evaluated by `harness.evaluate`. Commands: {commands}.\n"
     )
     path.write_text("\n".join(lines) + "\n" + note)
 
@@ -169,33 +175,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def measured_config(agent: str, steps: int, args: argparse.Namespace) -> dict:
+    """What a record of `agent` was measured with: all of our config's fields, or rejax's
+    settings (its own defaults otherwise; its version is in the record's provenance)."""
+    if agent.startswith("rejax-"):
+        return {"num_envs": args.rejax_envs, "normalize_observations": True}
+    return dataclasses.asdict(ours_config(agent, steps, args))
+
+
+def log_settings(args: argparse.Namespace) -> dict:
+    """What every record of one OUT.jsonl shares."""
+    return {"seeds": args.seeds, "obs_size": args.obs_size, "eval_episodes": args.eval_episodes}
+
+
+def cells(args: argparse.Namespace) -> list[tuple[dict, dict]]:
+    """(key, config) of every (game, twin, budget, agent) the command asks for, in run order."""
+    return [
+        ({"agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps},
+         measured_config(agent, steps, args))
+        for env_id, _, twin in (spec.rpartition(":") for spec in args.envs)
+        for steps in args.budgets
+        for agent in args.agents
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    records, made_by = [], provenance(extra=("rejax", "distrax"))
-    for spec in args.envs:
-        env_id, _, twin = spec.rpartition(":")
-        for steps in args.budgets:
-            for agent in args.agents:
-                start = time.perf_counter()
-                returns = agent_returns(agent, env_id, twin, steps, args).mean(axis=1)
-                record = {
-                    "agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps,
-                    "seeds": args.seeds, "obs_size": args.obs_size,
-                    "options": ours_options(agent, args),
-                    "mean": round(float(returns.mean()), 4),
-                    "per_seed": np.round(returns, 4).tolist(),
-                    "wall_s": round(time.perf_counter() - start, 1),
-                    "provenance": made_by,
-                }  # fmt: skip
-                print(json.dumps(record), flush=True)
-                records.append(record)
-    out.with_suffix(".jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     command = " ".join(
         ["python scripts/bench_rejax.py", *(argv if argv is not None else sys.argv[1:])]
     )
-    write_table(records, out.with_suffix(".md"), command)
+    made_by = provenance(extra=("rejax", "distrax"))
+    try:
+        with bench_log.open_log(out.with_suffix(".jsonl"), log_settings(args)) as log:
+            pending = [(key, config) for key, config in cells(args) if not log.done(key, config)]
+            for key, config in pending:
+                start = time.perf_counter()
+                returns = agent_returns(key["agent"], key["env_id"], key["twin"],
+                                        key["env_steps"], args).mean(axis=1)  # fmt: skip
+                record = log.append({
+                    **key, "options": ours_options(key["agent"], args),
+                    "mean": round(float(returns.mean()), 4),
+                    "per_seed": np.round(returns, 4).tolist(),
+                    "wall_s": round(time.perf_counter() - start, 1),
+                    "command": command, "provenance": made_by,
+                }, config)  # fmt: skip
+                print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
+            write_table(log.records, out.with_suffix(".md"))
+    except ValueError as error:  # the log holds other settings, or another process writes it
+        sys.exit(f"bench_rejax.py: error: {error}")
     print(out.with_suffix(".md").read_text(), file=sys.stderr)
 
 

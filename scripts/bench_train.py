@@ -7,9 +7,13 @@ greedy policy's evaluation return (`harness.evaluate`, --eval-episodes per seed)
 the scripted expert's return, the random and expert returns measured the same way, the final
 training return (epsilon-greedy or sampled actions), for Q-learners the final gap between
 the two best actions' Q-values and the share of states whose greedy action is the most common one
-(1: one action everywhere), for PPO the final policy entropy, env steps/s and wall time; and writes
-the training curves (curves.json: the return, mean and per seed, and PPO's entropy per seed; and
-curves.png when matplotlib is installed) to --out.
+(1: one action everywhere), for PPO the final policy entropy, env steps/s and wall time.
+Each run's record, with its training curves (the return, mean and per seed, and PPO's entropy per
+seed) and full config, is appended to OUT/records.jsonl as soon as it finishes: a rerun with the
+same --out skips the runs logged there, and is refused if its settings (options, seeds, frame
+size, evaluation episodes) or a logged run's config differ. At the end OUT/curves.json holds every
+logged run's curves, and OUT/curves.png (when matplotlib is installed) draws them beside each
+game's expert and random returns.
 
     python scripts/bench_train.py                                  # all 8 runs
     python scripts/bench_train.py --runs pqn:lru:CartPoleEasy:mdp --steps 1.2288e6
@@ -21,7 +25,9 @@ curves.png when matplotlib is installed) to --out.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import jax
@@ -30,8 +36,9 @@ import numpy as np
 from baselines.agents.config import AgentConfig
 from baselines.agents.networks import as_policy
 from baselines.agents.registry import ALGORITHMS, config_type, make_trainer
-from baselines.experiments import cli
+from baselines.experiments import bench_log, cli
 from baselines.experiments.experiment import run
+from baselines.experiments.provenance import provenance
 from popgym_arcade_twins import harness, tasks
 
 DEFAULT_RUNS = [
@@ -87,50 +94,62 @@ def main(argv: list[str] | None = None) -> None:
     options = cli.given(args, names)
     runs = [run_config(parser, spec, options, args.obs_size) for spec in args.runs]
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    settings = {
+        "options": options, "obs_size": args.obs_size, "seeds": seeds,
+        "eval_episodes": args.eval_episodes,
+    }  # fmt: skip
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    curves = {}
-    for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True):
-        result = run(
-            env_id, variant == "pomdp", config, seeds=seeds,
-            obs_size=args.obs_size, progress=False,
-        )  # fmt: skip
-        returns = np.nanmean(result.curves["episode_return"], axis=0)
-        last = max(1, len(returns) // 10)
-        record = {
-            "run": spec,
-            "options": {k: v for k, v in options.items() if k != "total_steps"},
-            "obs_size": args.obs_size,
-            "seeds": seeds,
-            "env_steps": int(result.env_steps[-1]),
-            **evaluation(
-                config,
-                env_id,
-                variant == "pomdp",
-                args.obs_size,
-                result.params,
-                args.eval_episodes,
-            ),
-            "final_train_return": round(float(np.nanmean(returns[-last:])), 4),
-            **{
-                f"final_{name}": round(float(np.nanmean(result.curves[name][:, -last:])), 4)
-                for name in ("q_margin", "greedy_mode_share", "policy_entropy")
-                if name in result.curves
-            },
-            "steps_per_s": round(result.steps_per_s),
-            "wall_s": round(result.wall_s, 1),
-            "backend": jax.default_backend(),
-        }
-        print(json.dumps(record), flush=True)
-        curves[spec] = {
-            "env_steps": result.env_steps.tolist(),
-            "return": np.nan_to_num(returns).tolist(),
-            "return_per_seed": np.nan_to_num(result.curves["episode_return"]).tolist(),
-        }
-        if "policy_entropy" in result.curves:
-            curves[spec]["policy_entropy_per_seed"] = result.curves["policy_entropy"].tolist()
+    try:
+        with bench_log.open_log(out / "records.jsonl", settings) as log:
+            pending = [
+                (spec, config, env_id, variant)
+                for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True)
+                if not log.done({"run": spec}, dataclasses.asdict(config))
+            ]
+            for spec, config, env_id, variant in pending:
+                record = measure(spec, config, env_id, variant == "pomdp", seeds, args)
+                record["options"] = {k: v for k, v in options.items() if k != "total_steps"}
+                logged = log.append(record, dataclasses.asdict(config))
+                print(json.dumps({k: logged[k] for k in record if k != "curves"}), flush=True)
+            curves = {r["run"]: r["curves"] for r in log.records}
+    except ValueError as error:  # the log holds other settings, or another process writes it
+        sys.exit(f"bench_train.py: error: {error}")
     (out / "curves.json").write_text(json.dumps(curves))
-    plot(curves, out / "curves.png")
+    plot(log.records, out / "curves.png")
+
+
+def measure(
+    spec: str, config: AgentConfig, env_id: str, partial_obs: bool, seeds: list[int], args
+) -> dict:
+    """Train `config` on `env_id` over `seeds` and evaluate it: the record of run `spec`."""
+    result = run(env_id, partial_obs, config, seeds=seeds, obs_size=args.obs_size, progress=False)
+    returns = np.nanmean(result.curves["episode_return"], axis=0)
+    last = max(1, len(returns) // 10)
+    curves = {
+        "env_steps": result.env_steps.tolist(),
+        "return": np.nan_to_num(returns).tolist(),
+        "return_per_seed": np.nan_to_num(result.curves["episode_return"]).tolist(),
+    }
+    if "policy_entropy" in result.curves:
+        curves["policy_entropy_per_seed"] = result.curves["policy_entropy"].tolist()
+    return {
+        "run": spec,
+        "obs_size": args.obs_size,
+        "seeds": seeds,
+        "env_steps": int(result.env_steps[-1]),
+        **evaluation(config, env_id, partial_obs, args.obs_size, result.params, args.eval_episodes),
+        "final_train_return": round(float(np.nanmean(returns[-last:])), 4),
+        **{
+            f"final_{name}": round(float(np.nanmean(result.curves[name][:, -last:])), 4)
+            for name in ("q_margin", "greedy_mode_share", "policy_entropy")
+            if name in result.curves
+        },
+        "steps_per_s": round(result.steps_per_s),
+        "wall_s": round(result.wall_s, 1),
+        "backend": jax.default_backend(),
+        "provenance": provenance(),
+        "curves": curves,
+    }
 
 
 def run_config(
@@ -147,16 +166,29 @@ def run_config(
     return config, env_id, variant
 
 
-def plot(curves: dict, path: Path) -> None:
+def plot(records: list[dict], path: Path) -> None:
+    """Each run's training return (mean over seeds) per env step, faint, and its moving mean
+    over a 25th of training; dashed and dotted in the same colour, its game's scripted expert
+    and random policy (greedy evaluation returns)."""
     try:
         import matplotlib.pyplot as plt
+
+        from baselines.experiments.plots import smoothed
     except ImportError:
         return
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for spec, curve in curves.items():
-        ax.plot(curve["env_steps"], curve["return"], label=spec)
-    ax.set(xlabel="env steps", ylabel="training episode return", title="Baselines")
-    ax.legend(fontsize=7)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for r in records:
+        steps, mean = r["curves"]["env_steps"], np.asarray(r["curves"]["return"])
+        (raw,) = ax.plot(steps, mean, linewidth=0.6, alpha=0.25)
+        colour = raw.get_color()
+        ax.plot(steps, smoothed(mean, max(1, len(mean) // 25)), color=colour, label=r["run"])
+        for reference, style in (("expert_return", "--"), ("random_return", ":")):
+            if r[reference] is not None:
+                ax.axhline(r[reference], color=colour, linestyle=style, linewidth=0.9)
+    ax.plot([], [], "k--", linewidth=0.9, label="scripted expert")
+    ax.plot([], [], "k:", linewidth=0.9, label="random policy")
+    ax.set(xlabel="env steps per seed", ylabel="training episode return", title="Baselines")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

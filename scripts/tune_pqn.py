@@ -8,20 +8,25 @@ A variant is a set of changes to `PQNConfig`'s defaults (VARIANTS below; "anneal
 defaults themselves). Each cell (variant, game, twin, memory) is one jitted program over its
 seeds: train, then evaluate the final greedy policy for `--eval-episodes` episodes with
 `harness.evaluate` (the returns reported are evaluation returns, not training ones). Every
-finished cell is appended to OUT.jsonl (a rerun skips cells already there with the same steps,
-seeds and frame size) and OUT.md is rewritten from all of OUT.jsonl's records.
+finished cell is appended to OUT.jsonl with the full config it trained, and OUT.md is rewritten
+from all of OUT.jsonl's records. A rerun skips the cells logged there; it is refused if its frame
+size or evaluation episodes differ from the log's, or a logged cell's config from the one the
+cell would train now (its variant's meaning changed, or the defaults).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from baselines.agents.config import PQNConfig
+from baselines.experiments import bench_log, cli
 from baselines.experiments.trials import train_and_evaluate
 from popgym_arcade_twins import tasks
 
@@ -50,32 +55,35 @@ SHOWN = ("variant", "env_id", "twin", "memory", "env_steps", "mean", "eval_retur
 DIAGNOSTICS = ("episode_return", "q_taken", "q_target", "q_margin", "greedy_mode_share")
 
 
-def cell_key(record: dict) -> tuple:
-    return tuple(record[k] for k in ("variant", "env_id", "twin", "memory", "steps", "seeds"))
+def cell_config(cell: dict) -> PQNConfig:
+    """The PQN config of a cell (variant, memory, steps)."""
+    return PQNConfig(memory=cell["memory"], total_steps=cell["steps"], **VARIANTS[cell["variant"]])
 
 
-def run_cell(
-    variant: str, env_id: str, twin: str, memory: str, steps: int, seeds: int, obs_size: int,
-    eval_episodes: int,
-) -> dict:  # fmt: skip
-    """Train and evaluate one cell over `seeds` seeds (vmapped); returns its record."""
-    config = PQNConfig(memory=memory, total_steps=steps, **VARIANTS[variant])
-    env, env_params = tasks.make(env_id, twin == "POMDP", obs_size)
+def logged(config: PQNConfig) -> dict:
+    """`config` as a cell's record logs it: every field but the memory (the cell names it)."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if k != "memory"}
+
+
+def run_cell(cell: dict, obs_size: int, eval_episodes: int) -> dict:
+    """Train and evaluate one cell over its seeds (vmapped); returns its record."""
+    config = cell_config(cell)
+    env, env_params = tasks.make(cell["env_id"], cell["twin"] == "POMDP", obs_size)
     start = time.perf_counter()
-    returns, metrics = train_and_evaluate(config, env, env_params, range(seeds), eval_episodes)
+    returns, metrics = train_and_evaluate(
+        config, env, env_params, range(cell["seeds"]), eval_episodes
+    )
     last = max(1, config.num_updates // 10)
     returns = np.asarray(returns).mean(axis=1)
     late = {k: np.nanmean(np.asarray(metrics[k])[:, -last:], axis=1) for k in DIAGNOSTICS}
     wall = time.perf_counter() - start
     env_steps = config.num_updates * config.steps_per_update
     return {
-        "variant": variant, "env_id": env_id, "twin": twin, "memory": memory, "steps": steps,
-        "seeds": seeds, "obs_size": obs_size, "eval_episodes": eval_episodes,
-        "env_steps": env_steps, "eval_return": np.round(returns, 4).tolist(),
+        **cell, "obs_size": obs_size, "eval_episodes": eval_episodes, "env_steps": env_steps,
+        "eval_return": np.round(returns, 4).tolist(),
         "mean": round(float(np.mean(returns)), 4),
         "late_train": {k: np.round(v, 4).tolist() for k, v in late.items()},
-        "wall_s": round(wall, 1), "steps_per_s": round(env_steps * seeds / wall),
-        "config": {k: v for k, v in vars(config).items() if k != "memory"},
+        "wall_s": round(wall, 1), "steps_per_s": round(env_steps * cell["seeds"] / wall),
     }  # fmt: skip
 
 
@@ -109,33 +117,40 @@ def main() -> None:
         help="GAME:TWIN, TWIN being MDP or POMDP",
     )
     parser.add_argument("--memories", nargs="+", default=["lru", "none"])
-    parser.add_argument("--steps", type=float, default=32768, help="env steps per seed")
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--obs-size", type=int, default=64)
-    parser.add_argument("--eval-episodes", type=int, default=32)
+    parser.add_argument(
+        "--steps", type=cli.positive_integer, default=32768, help="env steps per seed"
+    )
+    parser.add_argument("--seeds", type=cli.positive_integer, default=2)
+    parser.add_argument("--obs-size", type=cli.positive_integer, default=64)
+    parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
     parser.add_argument("--out", default="assets/tune_pqn", help="writes OUT.jsonl and OUT.md")
     args = parser.parse_args()
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    jsonl = out.with_suffix(".jsonl")
-    records = [json.loads(x) for x in jsonl.read_text().splitlines()] if jsonl.exists() else []
-    done = {cell_key(r) for r in records if r["obs_size"] == args.obs_size}
-    for variant in args.variants:
-        for spec in args.envs:
-            env_id, twin = spec.rsplit(":", 1)
-            for memory in args.memories:
-                key = (variant, env_id, twin, memory, int(args.steps), args.seeds)
-                if key in done:
-                    continue
-                record = run_cell(
-                    variant, env_id, twin, memory, int(args.steps), args.seeds, args.obs_size,
-                    args.eval_episodes,
-                )  # fmt: skip
+    settings = {"obs_size": args.obs_size, "eval_episodes": args.eval_episodes}
+    cells = [
+        {"variant": variant, "env_id": env_id, "twin": twin, "memory": memory,
+         "steps": args.steps, "seeds": args.seeds}
+        for variant in args.variants
+        for env_id, twin in (spec.rsplit(":", 1) for spec in args.envs)
+        for memory in args.memories
+    ]  # fmt: skip
+    for spec in args.envs:
+        env_id, _, twin = spec.rpartition(":")
+        if twin not in ("MDP", "POMDP"):
+            parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
+        cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
+    for cell in cells:
+        cli.build(parser, lambda c=cell: cell_config(c))
+    try:
+        with bench_log.open_log(out.with_suffix(".jsonl"), settings) as log:
+            pending = [c for c in cells if not log.done(c, logged(cell_config(c)))]
+            for cell in pending:
+                record = run_cell(cell, args.obs_size, args.eval_episodes)
+                log.append(record, logged(cell_config(cell)))
                 print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
-                records.append(record)
-                with jsonl.open("a") as f:
-                    f.write(json.dumps(record) + "\n")
-                write_table(records, out.with_suffix(".md"))
+                write_table(log.records, out.with_suffix(".md"))
+    except ValueError as error:  # the log holds other settings, or another process writes it
+        sys.exit(f"tune_pqn.py: error: {error}")
 
 
 if __name__ == "__main__":

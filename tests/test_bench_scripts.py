@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from baselines.experiments.bench_log import BenchLog
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -97,3 +99,44 @@ def test_bench_train_refuses_bad_settings_in_one_line(capsys, argv, message, tmp
     out = tmp_path / "out"
     assert message in refused(capsys, script("bench_train").main, [*argv, "--out", str(out)])
     assert not out.exists()
+
+
+def test_bench_rejax_tables_logged_cells_without_training_them_again(capsys, tmp_path):
+    module, out = script("bench_rejax"), tmp_path / "comparison"
+    argv = ["--agents", "ours-pqn", "--envs", "CartPoleEasy:MDP", "--budgets", "32768"]
+    args = module.parse_args([*argv, "--out", str(out)])
+    [(key, config)] = module.cells(args)
+    logged = {**key, "mean": 0.4, "per_seed": [0.3, 0.4, 0.5], "command": "an earlier run"}
+    BenchLog(out.with_suffix(".jsonl"), module.log_settings(args)).append(logged, config)
+    module.main([*argv, "--out", str(out)])
+    assert capsys.readouterr().out == ""  # nothing measured
+    table = out.with_suffix(".md").read_text()
+    assert "| CartPoleEasy | MDP | 32,768 | +0.40 (+0.30, +0.40, +0.50) |" in table
+    assert "`an earlier run`" in table
+
+
+def test_bench_rejax_refuses_to_add_to_a_log_of_other_settings(tmp_path):
+    module, out = script("bench_rejax"), tmp_path / "comparison"
+    argv = ["--agents", "ours-pqn", "--budgets", "32768", "--out", str(out)]
+    args = module.parse_args(argv)
+    BenchLog(out.with_suffix(".jsonl"), {**module.log_settings(args), "seeds": 2}).append({}, {})
+    with pytest.raises(SystemExit, match=r"bench_rejax.py: error: .*\(seeds: 2 -> 3\)"):
+        module.main(argv)
+
+
+@pytest.mark.slow
+def test_bench_train_logs_each_run_and_a_rerun_skips_it(capsys, tmp_path):
+    out, main = tmp_path / "out", script("bench_train").main
+    argv = ["--runs", "pqn:none:CountRecallEasy:mdp", "--steps", "512", "--obs-size", "64"]
+    argv += ["--eval-episodes", "2", "--out", str(out)]
+    main(argv)
+    printed = json.loads(capsys.readouterr().out)
+    [logged] = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert (
+        logged["eval_return"] == printed["eval_return"] and logged["config"]["total_steps"] == 512
+    )
+    assert len(json.loads((out / "curves.json").read_text())["pqn:none:CountRecallEasy:mdp"]) >= 3
+    main(argv)  # everything is logged: nothing is trained again
+    assert capsys.readouterr().out == ""
+    with pytest.raises(SystemExit, match=r"other settings \(seeds: \[0\] -> \[0, 1\]\)"):
+        main([*argv, "--seeds", "2"])

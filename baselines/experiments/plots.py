@@ -287,7 +287,7 @@ def _saliency(records: Sequence[CellRecord], out_dir: Path):
     return figure
 
 
-def _smoothed(values: np.ndarray, window: int) -> np.ndarray:
+def smoothed(values: np.ndarray, window: int) -> np.ndarray:
     """The centred moving mean of `values` over `window` points, NaNs skipped (NaN where a
     window holds none)."""
     finite = ~np.isnan(values)
@@ -312,7 +312,7 @@ def _training(records: Sequence[CellRecord], env_ids: list[str]):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 mean = np.nanmean(curves, 0)
             (raw,) = ax.plot(r.train_env_steps, mean, linewidth=0.6, alpha=0.25)
-            smooth = _smoothed(mean, max(1, len(mean) // 25))
+            smooth = smoothed(mean, max(1, len(mean) // 25))
             label = f"{r.variant} {r.memory}"
             ax.plot(r.train_env_steps, smooth, color=raw.get_color(), label=label)
         ax.set_title(_titled(env_id, name))

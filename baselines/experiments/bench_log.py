@@ -1,0 +1,77 @@
+"""Resumable benchmark logs: each finished measurement is appended to a JSONL file at once, so an
+interrupted benchmark loses nothing; a rerun skips what the log holds, and a run whose settings
+differ from the log's is refused instead of mixing its records with the first run's."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from baselines.experiments.folder_lock import exclusive
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON reads it back (tuples become lists), so logged and new settings compare."""
+    return json.loads(json.dumps(value))
+
+
+def first_difference(old: Mapping, new: Mapping) -> str:
+    """'name: old -> new' for the first key whose values differ (None where one lacks it)."""
+    for name in sorted(set(old) | set(new), key=str):
+        if old.get(name) != new.get(name):
+            return f"{name}: {old.get(name)} -> {new.get(name)}"
+    return "none"
+
+
+class BenchLog:
+    """The records of one JSONL log, all made with `settings` (what every record of the run
+    shares: seeds, frame size, ...). Each record also keeps the `config` it was measured with,
+    and `done` reuses a record only under the same config."""
+
+    def __init__(self, path: str | Path, settings: Mapping[str, Any]):
+        self.path = Path(path)
+        self.settings = plain(dict(settings))
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        self.records = [json.loads(line) for line in lines if line.strip()]
+        for record in self.records:
+            if record.get("settings") != self.settings:
+                raise ValueError(
+                    f"{self.path} holds records made with other settings "
+                    f"({first_difference(record.get('settings') or {}, self.settings)}); "
+                    "pass another output path, or delete that file to start over"
+                )
+
+    def done(self, key: Mapping[str, Any], config: Mapping[str, Any]) -> dict | None:
+        """The logged record whose fields equal `key`, if any; a ValueError if it was measured
+        with another `config` (the defaults changed since, say)."""
+        key, config = plain(dict(key)), plain(dict(config))
+        for record in self.records:
+            if all(record.get(name) == value for name, value in key.items()):
+                if record.get("config") != config:
+                    raise ValueError(
+                        f"{self.path} holds {key} measured with another config "
+                        f"({first_difference(record.get('config') or {}, config)}); "
+                        "pass another output path, or delete that file to start over"
+                    )
+                return record
+        return None
+
+    def append(self, record: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
+        """Log `record` (with its `config` and the log's settings) and return it as logged."""
+        logged = plain({**record, "config": dict(config), "settings": self.settings})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            f.write(json.dumps(logged) + "\n")
+        self.records.append(logged)
+        return logged
+
+
+@contextlib.contextmanager
+def open_log(path: str | Path, settings: Mapping[str, Any]) -> Iterator[BenchLog]:
+    """The `BenchLog` at `path`, held by this process alone while the block runs (a second
+    writer gets a ValueError, as does a log of other settings)."""
+    with exclusive(path, str(path)):
+        yield BenchLog(path, settings)
