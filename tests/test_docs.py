@@ -20,7 +20,7 @@ pytestmark = pytest.mark.docs
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 EXTENSIONS = (".py", ".md", ".jsonl", ".png", ".gif")
-OUTPUTS = ("OUT/", "runs/")  # folders that runs write, not part of the repository
+OUTPUTS = ("OUT/", "OUT.", "runs/")  # what runs write (folders, OUT.jsonl), not in the repository
 SKIPPED_DIRS = {".git", ".venv", "runs", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
 FENCE = re.compile(r"^ *```(?P<lang>\w*)\n(?P<body>.*?)^ *```", re.M | re.S)
