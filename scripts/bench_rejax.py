@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
                 }, config)  # fmt: skip
                 print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
             write_table(log.records, out.with_suffix(".md"))
-    except ValueError as error:  # the log holds other settings, or another process writes it
+    except bench_log.Refused as error:
         sys.exit(f"bench_rejax.py: error: {error}")
     print(out.with_suffix(".md").read_text(), file=sys.stderr)
 

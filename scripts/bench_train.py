@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
                 logged = log.append(record, dataclasses.asdict(config))
                 print(json.dumps({k: logged[k] for k in record if k != "curves"}), flush=True)
             curves = {r["run"]: r["curves"] for r in log.records}
-    except ValueError as error:  # the log holds other settings, or another process writes it
+    except bench_log.Refused as error:
         sys.exit(f"bench_train.py: error: {error}")
     (out / "curves.json").write_text(json.dumps(curves))
     plot(log.records, out / "curves.png")

@@ -149,7 +149,7 @@ def main() -> None:
                 log.append(record, logged(cell_config(cell)))
                 print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
                 write_table(log.records, out.with_suffix(".md"))
-    except ValueError as error:  # the log holds other settings, or another process writes it
+    except bench_log.Refused as error:
         sys.exit(f"tune_pqn.py: error: {error}")
 
 

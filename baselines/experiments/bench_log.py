@@ -13,6 +13,10 @@ from typing import Any
 from baselines.experiments.folder_lock import exclusive
 
 
+class Refused(ValueError):
+    """A log that holds other settings or configs, or that another process is writing."""
+
+
 def plain(value: Any) -> Any:
     """`value` as JSON reads it back (tuples become lists), so logged and new settings compare."""
     return json.loads(json.dumps(value))
@@ -38,20 +42,20 @@ class BenchLog:
         self.records = [json.loads(line) for line in lines if line.strip()]
         for record in self.records:
             if record.get("settings") != self.settings:
-                raise ValueError(
+                raise Refused(
                     f"{self.path} holds records made with other settings "
                     f"({first_difference(record.get('settings') or {}, self.settings)}); "
                     "pass another output path, or delete that file to start over"
                 )
 
     def done(self, key: Mapping[str, Any], config: Mapping[str, Any]) -> dict | None:
-        """The logged record whose fields equal `key`, if any; a ValueError if it was measured
+        """The logged record whose fields equal `key`, if any; `Refused` if it was measured
         with another `config` (the defaults changed since, say)."""
         key, config = plain(dict(key)), plain(dict(config))
         for record in self.records:
             if all(record.get(name) == value for name, value in key.items()):
                 if record.get("config") != config:
-                    raise ValueError(
+                    raise Refused(
                         f"{self.path} holds {key} measured with another config "
                         f"({first_difference(record.get('config') or {}, config)}); "
                         "pass another output path, or delete that file to start over"
@@ -71,7 +75,11 @@ class BenchLog:
 
 @contextlib.contextmanager
 def open_log(path: str | Path, settings: Mapping[str, Any]) -> Iterator[BenchLog]:
-    """The `BenchLog` at `path`, held by this process alone while the block runs (a second
-    writer gets a ValueError, as does a log of other settings)."""
-    with exclusive(path, str(path)):
+    """The `BenchLog` at `path`, held by this process alone while the block runs; `Refused`
+    if another process holds it or it was made with other settings."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive(path, str(path)))
+        except ValueError as error:
+            raise Refused(str(error)) from None
         yield BenchLog(path, settings)

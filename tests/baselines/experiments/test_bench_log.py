@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from baselines.experiments.bench_log import BenchLog, open_log
+from baselines.experiments.bench_log import BenchLog, Refused, open_log
 
 SETTINGS = {"seeds": 3, "obs_size": 64}
 KEY = {"agent": "ours-pqn", "env_steps": 32768}
@@ -26,26 +26,26 @@ def test_a_record_is_on_disk_as_soon_as_it_is_appended_and_a_rerun_finds_it(tmp_
 def test_a_rerun_with_other_settings_is_refused_naming_the_difference(tmp_path):
     path = tmp_path / "log.jsonl"
     BenchLog(path, SETTINGS).append(KEY, {})
-    with pytest.raises(ValueError, match=r"other settings \(seeds: 3 -> 5\)"):
+    with pytest.raises(Refused, match=r"other settings \(seeds: 3 -> 5\)"):
         BenchLog(path, {**SETTINGS, "seeds": 5})
 
 
 def test_a_logged_cell_measured_with_another_config_is_refused(tmp_path):
     path = tmp_path / "log.jsonl"
     BenchLog(path, SETTINGS).append(KEY, {"anneal_lr": False})
-    with pytest.raises(ValueError, match=r"another config \(anneal_lr: False -> True\)"):
+    with pytest.raises(Refused, match=r"another config \(anneal_lr: False -> True\)"):
         BenchLog(path, SETTINGS).done(KEY, {"anneal_lr": True})
 
 
 def test_a_log_from_before_settings_were_logged_is_refused(tmp_path):
     path = tmp_path / "log.jsonl"
     path.write_text(json.dumps({**KEY, "mean": 0.1}) + "\n")
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(Refused, match="other settings"):
         BenchLog(path, SETTINGS)
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_log(tmp_path):
     path = tmp_path / "log.jsonl"
-    refused = pytest.raises(ValueError, match="another process")
+    refused = pytest.raises(Refused, match="another process")
     with open_log(path, SETTINGS), refused, open_log(path, SETTINGS):
         pass
