@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         "options": options, "obs_size": args.obs_size, "seeds": seeds,
         "eval_episodes": args.eval_episodes,
     }  # fmt: skip
-    out = Path(args.out)
+    out, made_by = Path(args.out), provenance()  # of the code as it starts
     try:
         with bench_log.open_log(out / "records.jsonl", settings) as log:
             pending = [
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             for spec, config, env_id, variant in pending:
                 record = measure(spec, config, env_id, variant == "pomdp", seeds, args)
                 record["options"] = {k: v for k, v in options.items() if k != "total_steps"}
+                record["provenance"] = made_by
                 logged = log.append(record, dataclasses.asdict(config))
                 print(json.dumps({k: logged[k] for k in record if k != "curves"}), flush=True)
             curves = {r["run"]: r["curves"] for r in log.records}
@@ -147,7 +148,6 @@ def measure(
         "steps_per_s": round(result.steps_per_s),
         "wall_s": round(result.wall_s, 1),
         "backend": jax.default_backend(),
-        "provenance": provenance(),
         "curves": curves,
     }
 
