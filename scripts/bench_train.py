@@ -119,6 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     plot(log.records, out / "curves.png")
 
 
+def nullable(values: np.ndarray) -> list:
+    """`values` as nested lists with None (JSON null) where NaN: an update in which no episode
+    ended has no return, which a 0 would pass off as one."""
+    return np.where(np.isnan(values), None, values).tolist()
+
+
 def measure(
     spec: str, config: AgentConfig, env_id: str, partial_obs: bool, seeds: list[int], args
 ) -> dict:
@@ -128,8 +134,8 @@ def measure(
     last = max(1, len(returns) // 10)
     curves = {
         "env_steps": result.env_steps.tolist(),
-        "return": np.nan_to_num(returns).tolist(),
-        "return_per_seed": np.nan_to_num(result.curves["episode_return"]).tolist(),
+        "return": nullable(returns),
+        "return_per_seed": nullable(result.curves["episode_return"]),
     }
     if "policy_entropy" in result.curves:
         curves["policy_entropy_per_seed"] = result.curves["policy_entropy"].tolist()
@@ -167,9 +173,9 @@ def run_config(
 
 
 def plot(records: list[dict], path: Path) -> None:
-    """Each run's training return (mean over seeds) per env step, faint, and its moving mean
-    over a 25th of training; dashed and dotted in the same colour, its game's scripted expert
-    and random policy (greedy evaluation returns)."""
+    """Each run's training return (mean over seeds) per env step where episodes ended, faint,
+    and its moving mean over a 25th of training; dashed and dotted in the same colour, its
+    game's scripted expert and random policy (greedy evaluation returns)."""
     try:
         import matplotlib.pyplot as plt
 
@@ -178,8 +184,10 @@ def plot(records: list[dict], path: Path) -> None:
         return
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for r in records:
-        steps, mean = r["curves"]["env_steps"], np.asarray(r["curves"]["return"])
-        (raw,) = ax.plot(steps, mean, linewidth=0.6, alpha=0.25)
+        steps = np.asarray(r["curves"]["env_steps"])
+        mean = np.asarray(r["curves"]["return"], dtype=float)  # None -> nan
+        ended = ~np.isnan(mean)  # updates in which some episode ended
+        (raw,) = ax.plot(steps[ended], mean[ended], linewidth=0.6, alpha=0.25)
         colour = raw.get_color()
         ax.plot(steps, smoothed(mean, max(1, len(mean) // 25)), color=colour, label=r["run"])
         for reference, style in (("expert_return", "--"), ("random_return", ":")):
