@@ -159,11 +159,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         tokens = getattr(args, f"{name}_options")
         values = cli.assignments(parser, config_type, tokens, option, ("memory", "total_steps"))
         setattr(args, f"{name}_options", values)
-    for spec in args.envs:
-        env_id, _, twin = spec.rpartition(":")
-        if twin not in ("MDP", "POMDP"):
-            parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
-        cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
+    args.envs = cli.game_twins(parser, args.envs, args.obs_size)
     for steps in args.budgets:  # every budget holds at least one update of each of ours
         for agent in ("ours-pqn", "ours-ppo"):
             cli.build(parser, lambda a=agent, s=steps: ours_config(a, s, args))
@@ -193,7 +189,7 @@ def cells(args: argparse.Namespace) -> list[tuple[dict, dict]]:
     return [
         ({"agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps},
          measured_config(agent, steps, args))
-        for env_id, _, twin in (spec.rpartition(":") for spec in args.envs)
+        for env_id, twin in args.envs
         for steps in args.budgets
         for agent in args.agents
     ]  # fmt: skip

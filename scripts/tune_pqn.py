@@ -65,9 +65,8 @@ def logged(config: PQNConfig) -> dict:
     return {k: v for k, v in dataclasses.asdict(config).items() if k != "memory"}
 
 
-def run_cell(cell: dict, obs_size: int, eval_episodes: int) -> dict:
-    """Train and evaluate one cell over its seeds (vmapped); returns its record."""
-    config = cell_config(cell)
+def run_cell(cell: dict, config: PQNConfig, obs_size: int, eval_episodes: int) -> dict:
+    """Train and evaluate one cell (its `config`) over its seeds (vmapped); returns its record."""
     env, env_params = tasks.make(cell["env_id"], cell["twin"] == "POMDP", obs_size)
     start = time.perf_counter()
     returns, metrics = train_and_evaluate(
@@ -105,7 +104,7 @@ def write_table(records: list[dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -124,29 +123,28 @@ def main() -> None:
     parser.add_argument("--obs-size", type=cli.positive_integer, default=64)
     parser.add_argument("--eval-episodes", type=cli.positive_integer, default=32)
     parser.add_argument("--out", default="assets/tune_pqn", help="writes OUT.jsonl and OUT.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     out = Path(args.out)
     settings = {"obs_size": args.obs_size, "eval_episodes": args.eval_episodes}
+    games = cli.game_twins(parser, args.envs, args.obs_size)
     cells = [
         {"variant": variant, "env_id": env_id, "twin": twin, "memory": memory,
          "steps": args.steps, "seeds": args.seeds}
         for variant in args.variants
-        for env_id, twin in (spec.rsplit(":", 1) for spec in args.envs)
+        for env_id, twin in games
         for memory in args.memories
     ]  # fmt: skip
-    for spec in args.envs:
-        env_id, _, twin = spec.rpartition(":")
-        if twin not in ("MDP", "POMDP"):
-            parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
-        cli.build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", args.obs_size))
-    for cell in cells:
-        cli.build(parser, lambda c=cell: cell_config(c))
+    configs = [cli.build(parser, lambda c=cell: cell_config(c)) for cell in cells]
     try:
         with bench_log.open_log(out.with_suffix(".jsonl"), settings) as log:
-            pending = [c for c in cells if not log.done(c, logged(cell_config(c)))]
-            for cell in pending:
-                record = run_cell(cell, args.obs_size, args.eval_episodes)
-                log.append(record, logged(cell_config(cell)))
+            pending = [
+                (cell, config)
+                for cell, config in zip(cells, configs, strict=True)
+                if not log.done(cell, logged(config))
+            ]
+            for cell, config in pending:
+                record = run_cell(cell, config, args.obs_size, args.eval_episodes)
+                log.append(record, logged(config))
                 print(json.dumps({k: record[k] for k in SHOWN}), flush=True)
                 write_table(log.records, out.with_suffix(".md"))
     except bench_log.Refused as error:

@@ -142,3 +142,25 @@ def test_bench_train_logs_each_run_and_a_rerun_skips_it(capsys, tmp_path):
     assert capsys.readouterr().out == ""
     with pytest.raises(SystemExit, match=r"other settings \(seeds: \[0\] -> \[0, 1\]\)"):
         main([*argv, "--seeds", "2"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--envs", "CartPoleEasy"], "expected GAME:MDP or GAME:POMDP, got 'CartPoleEasy'"),
+        (["--envs", "CartPolEasy:MDP"], "did you mean"),
+        (["--steps", "100"], "less than one update"),
+        (["--seeds", "0"], "must be a positive integer"),
+    ],
+)
+def test_tune_pqn_refuses_bad_settings_in_one_line(capsys, argv, message, tmp_path):
+    out = tmp_path / "grid"
+    assert message in refused(capsys, script("tune_pqn").main, [*argv, "--out", str(out)])
+    assert not out.with_suffix(".jsonl").exists()
+
+
+def test_tune_pqn_refuses_to_add_to_a_log_of_other_settings(tmp_path):
+    out = tmp_path / "grid"
+    BenchLog(out.with_suffix(".jsonl"), {"obs_size": 128, "eval_episodes": 32}).append({}, {})
+    with pytest.raises(SystemExit, match=r"tune_pqn.py: error: .*\(obs_size: 128 -> 64\)"):
+        script("tune_pqn").main(["--out", str(out)])

@@ -187,6 +187,23 @@ def build(parser: argparse.ArgumentParser, make: Callable[[], Any]) -> Any:
         parser.error(str(error.args[0]) if error.args else repr(error))
 
 
+def game_twins(
+    parser: argparse.ArgumentParser, specs: Sequence[str], obs_size: int
+) -> list[tuple[str, str]]:
+    """(env id, "MDP" or "POMDP") of each "GAME:TWIN" of `specs` (an --envs option), each game
+    built once at `obs_size` to check it; parser.error on the first bad one."""
+    from popgym_arcade_twins import tasks
+
+    pairs = []
+    for spec in specs:
+        env_id, _, twin = spec.rpartition(":")
+        if twin not in ("MDP", "POMDP"):
+            parser.error(f"--envs: expected GAME:MDP or GAME:POMDP, got {spec!r}")
+        build(parser, lambda e=env_id, t=twin: tasks.make(e, t == "POMDP", obs_size))
+        pairs.append((env_id, twin))
+    return pairs
+
+
 def agent_config(
     parser: argparse.ArgumentParser,
     template: type[AgentConfig] | AgentConfig,
