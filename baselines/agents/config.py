@@ -50,13 +50,15 @@ class TrainConfig(AgentConfig):
     then `num_epochs` passes over the tape in `num_minibatches` minibatches of whole env streams
     (DQN draws its minibatches from a replay buffer instead, see `DQNConfig`).
     The agent's shape (`networks.Agent`): `num_layers` memory layers of `hidden_size`, each
-    `residual` (LayerNorm of input + output) or not, and the `previous_action` as an input."""
+    `residual` (LayerNorm of input + output) or not, the `previous_action` as an input, and
+    LayerNorm in every encoder layer with `encoder_norm`."""
 
     memory: str = "lru"
     hidden_size: int = 128
     num_layers: int = 1
     previous_action: bool = False
     residual: bool = False
+    encoder_norm: bool = False
     num_envs: int = 64
     rollout_steps: int = 64
     total_steps: int = 1_000_000

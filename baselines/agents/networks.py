@@ -55,11 +55,12 @@ class Encoder(nn.Module):
 
     features: int
     pixels: bool = True
+    norm: bool = False  # LayerNorm before every ReLU, as in the PQN paper's networks
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         if not self.pixels:
-            return nn.relu(nn.Dense(self.features)(obs.astype(jnp.float32)))
+            return self.layer(self.features, obs.astype(jnp.float32))
         size = obs.shape[-2] if obs.ndim >= 3 else 0
         if obs.shape[-3:] != (size, size, 3) or size < 32 or size & (size - 1):
             raise ValueError(
@@ -68,11 +69,16 @@ class Encoder(nn.Module):
             )
         lead = obs.shape[:-3]
         x = average_pool(obs.reshape(-1, size, size, 3), max(1, size // LOGICAL_SIZE))
-        x = nn.relu(nn.Dense(16)(patches(x, 4)))
+        x = self.layer(16, patches(x, 4))
         while x.shape[1] > 8:
-            x = nn.relu(nn.Dense(32)(patches(x, 2)))
-        x = nn.relu(nn.Dense(self.features)(x.reshape(x.shape[0], -1)))
+            x = self.layer(32, patches(x, 2))
+        x = self.layer(self.features, x.reshape(x.shape[0], -1))
         return x.reshape(*lead, self.features)
+
+    @nn.nowrap
+    def layer(self, width: int, x: jax.Array) -> jax.Array:
+        x = nn.Dense(width)(x)
+        return nn.relu(nn.LayerNorm()(x) if self.norm else x)
 
 
 def episode_options(memory: str, env_params: Any) -> tuple[tuple[str, Any], ...]:
@@ -104,13 +110,14 @@ class Agent(nn.Module):
     num_layers: int = 1
     previous_action: bool = False
     residual: bool = False  # each memory layer: LayerNorm(input + memory(input))
+    encoder_norm: bool = False  # LayerNorm in every encoder layer (see Encoder)
 
     def setup(self):
         if self.head not in ("q", "actor_critic"):
             raise ValueError(f"head must be 'q' or 'actor_critic', got {self.head!r}")
         if self.num_layers < 1:
             raise ValueError(f"num_layers must be a positive integer, got {self.num_layers}")
-        self.encoder = Encoder(self.hidden_size, self.pixels)
+        self.encoder = Encoder(self.hidden_size, self.pixels, self.encoder_norm)
         if self.previous_action:
             self.action_input = nn.Dense(self.hidden_size)
         self.memory_model = self.make_memory()  # layer 0 (the name RTRL reads)

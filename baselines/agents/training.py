@@ -56,7 +56,8 @@ def make_learner(config: TrainConfig, env, env_params, head: str, make: Callable
     network = Agent(
         config.memory, config.hidden_size, env.action_space(env_params).n, head=head,
         num_layers=config.num_layers, previous_action=config.reads_previous_action,
-        residual=config.residual, memory_options=episode_options(config.memory, env_params),
+        residual=config.residual, encoder_norm=config.encoder_norm,
+        memory_options=episode_options(config.memory, env_params),
     )  # fmt: skip
     optimizer = make_optimizer(config, make)
 

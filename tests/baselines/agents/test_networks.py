@@ -34,6 +34,22 @@ def test_encoder_rejects_other_frames():
         Encoder(16).init(jax.random.key(0), jnp.zeros((2, 48, 48, 3), jnp.uint8))
 
 
+def test_encoder_norm_normalizes_every_layer_before_its_relu():
+    frames = jax.random.randint(jax.random.key(0), (2, 64, 64, 3), 0, 256).astype(jnp.uint8)
+    encoder = Encoder(16, norm=True)
+    params = encoder.init(jax.random.key(1), frames)
+    features, state = encoder.apply(params, frames, capture_intermediates=True)
+    dense = [state["intermediates"][f"Dense_{i}"]["__call__"][0] for i in range(3)]
+    normed = [state["intermediates"][f"LayerNorm_{i}"]["__call__"][0] for i in range(3)]
+    for before, after in zip(dense, normed, strict=True):
+        standardized = (before - before.mean(-1, keepdims=True)) / jnp.sqrt(
+            before.var(-1, keepdims=True) + 1e-6
+        )  # LayerNorm's initial scale and bias are the identity
+        np.testing.assert_allclose(after, standardized, atol=1e-3)
+    np.testing.assert_allclose(features, jax.nn.relu(normed[2]))
+    assert "LayerNorm_0" not in Encoder(16).init(jax.random.key(1), frames)["params"]
+
+
 PAPER_SHAPE = {"num_layers": 2, "previous_action": True, "residual": True}
 
 
