@@ -125,12 +125,19 @@ def nullable(values: np.ndarray) -> list:
     return np.where(np.isnan(values), None, values).tolist()
 
 
+def seed_mean(values: np.ndarray) -> np.ndarray:
+    """[seeds, updates] -> [updates]: the mean over the seeds that have a value (NaN: no
+    episode ended), NaN where none has (without numpy's warning about an empty mean)."""
+    counts = np.sum(~np.isnan(values), axis=0)
+    return np.where(counts > 0, np.nansum(values, axis=0) / np.maximum(counts, 1), np.nan)
+
+
 def measure(
     spec: str, config: AgentConfig, env_id: str, partial_obs: bool, seeds: list[int], args
 ) -> dict:
     """Train `config` on `env_id` over `seeds` and evaluate it: the record of run `spec`."""
     result = run(env_id, partial_obs, config, seeds=seeds, obs_size=args.obs_size, progress=False)
-    returns = np.nanmean(result.curves["episode_return"], axis=0)
+    returns = seed_mean(result.curves["episode_return"])
     last = max(1, len(returns) // 10)
     curves = {
         "env_steps": result.env_steps.tolist(),

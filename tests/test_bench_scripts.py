@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from baselines.experiments.bench_log import BenchLog
@@ -122,6 +123,14 @@ def test_bench_rejax_refuses_to_add_to_a_log_of_other_settings(tmp_path):
     BenchLog(out.with_suffix(".jsonl"), {**module.log_settings(args), "seeds": 2}).append({}, {})
     with pytest.raises(SystemExit, match=r"bench_rejax.py: error: .*\(seeds: 2 -> 3\)"):
         module.main(argv)
+
+
+def test_bench_train_averages_the_seeds_that_have_a_return(recwarn):
+    seed_mean = script("bench_train").seed_mean
+    nan = float("nan")
+    mean = seed_mean(np.array([[1.0, nan, nan], [3.0, 2.0, nan]]))
+    np.testing.assert_array_equal(mean, [2.0, 2.0, nan])
+    assert not recwarn.list  # numpy warns about a mean over no values
 
 
 @pytest.mark.slow
