@@ -48,7 +48,14 @@ def test_a_checkpoint_records_the_game_version_and_old_ones_read_as_1(tmp_path):
     "config",
     [
         PQNConfig(hidden_size=8, num_envs=4, rollout_steps=4, num_minibatches=2, total_steps=64),
-        PPOConfig(memory="gru", hidden_size=8, num_envs=4, rollout_steps=4, total_steps=64),
+        PPOConfig(
+            memory="gru",
+            hidden_size=8,
+            num_envs=4,
+            rollout_steps=4,
+            num_minibatches=2,
+            total_steps=64,
+        ),
         StreamQConfig(hidden_size=8, steps_per_update=4, total_steps=64),
         DQNConfig(
             hidden_size=8,
