@@ -171,12 +171,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def measured_config(agent: str, steps: int, args: argparse.Namespace) -> dict:
+def measured_config(agent: str, steps: int, args: argparse.Namespace) -> tuple[dict, dict]:
     """What a record of `agent` was measured with: all of our config's fields, or rejax's
-    settings (its own defaults otherwise; its version is in the record's provenance)."""
+    settings (its own defaults otherwise; its version is in the record's provenance); and the
+    defaults of those fields (`BenchLog.done` takes a field added since a record at its default)."""
     if agent.startswith("rejax-"):
-        return {"num_envs": args.rejax_envs, "normalize_observations": True}
-    return dataclasses.asdict(ours_config(agent, steps, args))
+        return {"num_envs": args.rejax_envs, "normalize_observations": True}, {}
+    config = ours_config(agent, steps, args)
+    return dataclasses.asdict(config), bench_log.field_defaults(type(config))
 
 
 def log_settings(args: argparse.Namespace) -> dict:
@@ -184,11 +186,12 @@ def log_settings(args: argparse.Namespace) -> dict:
     return {"seeds": args.seeds, "obs_size": args.obs_size, "eval_episodes": args.eval_episodes}
 
 
-def cells(args: argparse.Namespace) -> list[tuple[dict, dict]]:
-    """(key, config) of every (game, twin, budget, agent) the command asks for, in run order."""
+def cells(args: argparse.Namespace) -> list[tuple[dict, dict, dict]]:
+    """(key, config, defaults) of every (game, twin, budget, agent) the command asks for, in run
+    order (`measured_config`)."""
     return [
         ({"agent": agent, "env_id": env_id, "twin": twin, "env_steps": steps},
-         measured_config(agent, steps, args))
+         *measured_config(agent, steps, args))
         for env_id, twin in args.envs
         for steps in args.budgets
         for agent in args.agents
@@ -204,7 +207,11 @@ def main(argv: list[str] | None = None) -> None:
     made_by = provenance(extra=("rejax", "distrax"))
     try:
         with bench_log.open_log(out.with_suffix(".jsonl"), log_settings(args)) as log:
-            pending = [(key, config) for key, config in cells(args) if not log.done(key, config)]
+            pending = [
+                (key, config)
+                for key, config, defaults in cells(args)
+                if not log.done(key, config, defaults)
+            ]
             for key, config in pending:
                 start = time.perf_counter()
                 returns = agent_returns(key["agent"], key["env_id"], key["twin"],

@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> None:
             pending = [
                 (spec, config, env_id, variant)
                 for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True)
-                if not log.done({"run": spec}, dataclasses.asdict(config))
+                if not log.done(
+                    {"run": spec},
+                    dataclasses.asdict(config),
+                    bench_log.field_defaults(type(config)),
+                )
             ]
             for spec, config, env_id, variant in pending:
                 record = measure(spec, config, env_id, variant == "pomdp", seeds, args)

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
             pending = [
                 (cell, config)
                 for cell, config in zip(cells, configs, strict=True)
-                if not log.done(cell, logged(config))
+                if not log.done(cell, logged(config), bench_log.field_defaults(PQNConfig))
             ]
             for cell, config in pending:
                 record = run_cell(cell, config, args.obs_size, args.eval_episodes)

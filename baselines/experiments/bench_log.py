@@ -5,6 +5,7 @@ differ from the log's is refused instead of mixing its records with the first ru
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -30,6 +31,15 @@ def first_difference(old: Mapping, new: Mapping) -> str:
     return "none"
 
 
+def field_defaults(config_type: type) -> dict[str, Any]:
+    """The default of every field of the dataclass `config_type` that has one."""
+    return {
+        field.name: field.default
+        for field in dataclasses.fields(config_type)
+        if field.default is not dataclasses.MISSING
+    }
+
+
 class BenchLog:
     """The records of one JSONL log, all made with `settings` (what every record of the run
     shares: seeds, frame size, ...). Each record also keeps the `config` it was measured with,
@@ -48,16 +58,24 @@ class BenchLog:
                     "pass another output path, or delete that file to start over"
                 )
 
-    def done(self, key: Mapping[str, Any], config: Mapping[str, Any]) -> dict | None:
+    def done(
+        self, key: Mapping[str, Any], config: Mapping[str, Any],
+        defaults: Mapping[str, Any] | None = None,
+    ) -> dict | None:  # fmt: skip
         """The logged record whose fields equal `key`, if any; `Refused` if it was measured
-        with another `config` (the defaults changed since, say)."""
-        key, config = plain(dict(key)), plain(dict(config))
+        with another `config` (the defaults changed since, say). A field of `config` that the
+        logged config lacks (one added since) is taken at its value in `defaults`: a new field's
+        default keeps what ran before it existed."""
+        key, config, defaults = plain(dict(key)), plain(dict(config)), plain(dict(defaults or {}))
         for record in self.records:
             if all(record.get(name) == value for name, value in key.items()):
-                if record.get("config") != config:
+                measured = record.get("config") or {}
+                added = {n: defaults[n] for n in config if n not in measured and n in defaults}
+                measured = {**measured, **added}
+                if measured != config:
                     raise Refused(
                         f"{self.path} holds {key} measured with another config "
-                        f"({first_difference(record.get('config') or {}, config)}); "
+                        f"({first_difference(measured, config)}); "
                         "pass another output path, or delete that file to start over"
                     )
                 return record

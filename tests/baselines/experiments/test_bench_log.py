@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from baselines.experiments.bench_log import BenchLog, Refused, open_log
+from baselines.agents.config import PQNConfig
+from baselines.experiments.bench_log import BenchLog, Refused, field_defaults, open_log
 
 SETTINGS = {"seeds": 3, "obs_size": 64}
 KEY = {"agent": "ours-pqn", "env_steps": 32768}
@@ -35,6 +36,19 @@ def test_a_logged_cell_measured_with_another_config_is_refused(tmp_path):
     BenchLog(path, SETTINGS).append(KEY, {"anneal_lr": False})
     with pytest.raises(Refused, match=r"another config \(anneal_lr: False -> True\)"):
         BenchLog(path, SETTINGS).done(KEY, {"anneal_lr": True})
+
+
+def test_a_field_added_since_a_record_matches_only_at_its_default(tmp_path):
+    path = tmp_path / "log.jsonl"
+    BenchLog(path, SETTINGS).append(KEY, {"lam": 0.95})  # logged before encoder_norm existed
+    defaults = field_defaults(PQNConfig)
+    assert defaults["encoder_norm"] is False and defaults["lam"] == 0.95
+    log = BenchLog(path, SETTINGS)
+    assert log.done(KEY, {"lam": 0.95, "encoder_norm": False}, defaults) is not None
+    with pytest.raises(Refused, match=r"another config \(encoder_norm: False -> True\)"):
+        log.done(KEY, {"lam": 0.95, "encoder_norm": True}, defaults)
+    with pytest.raises(Refused, match=r"another config \(encoder_norm: None -> False\)"):
+        log.done(KEY, {"lam": 0.95, "encoder_norm": False})  # no defaults: nothing to fill
 
 
 def test_a_log_from_before_settings_were_logged_is_refused(tmp_path):
