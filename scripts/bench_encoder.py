@@ -1,21 +1,35 @@
-"""Can the agents' encoder read from one frame what a reactive BattleShip policy needs?
+"""Can the agents' encoder read from one frame what a policy needs?
 
-A supervised probe, no RL: frames of uniformly random play on BattleShipEasy (64 envs x 128 steps
-from key 0 to train on, the same from key 1 held out), each labelled with whether the cell under
-the cursor has been shot, and the agents' `Encoder` with one linear logit on top trained by Adam
-on that label. Prints one JSON line per twin and checkpoint: the label's base rate and the
-held-out accuracy. Fire-when-unshot is what a memoryless policy needs to find most ships (the
-POMDP draws exactly that cell's marker), so a high accuracy here says that the frames and the
-encoder carry it, and a reinforcement learner that does not fire there fails elsewhere.
+Supervised probes, no RL. Each trains the agents' `Encoder` with one linear layer on top (Adam,
+cross-entropy) on the frames of one twin, each labelled from its state, and prints one JSON line
+per twin and checkpoint: the label's base rate (the share of held-out frames with its most common
+value) and the held-out accuracy.
 
-    python scripts/bench_encoder.py                      # both twins, 2,000 steps
+- `cursor-shot` (BattleShip): has the cell under the cursor been shot? On frames of uniformly
+  random play. Fire-when-unshot is what a memoryless policy needs to find most ships (the POMDP
+  draws exactly that cell's marker), so a high accuracy says that the frames and the encoder carry
+  it, and a reinforcement learner that does not fire there fails elsewhere.
+- `expert-action` (any game with a scripted expert): the expert's action, on frames of the expert
+  acting with probability 1 - EPSILON and uniformly at random otherwise (so the frames leave the
+  expert's own path). The probe is then a memoryless policy that imitates the expert, and each
+  line also gives its greedy return (`harness.evaluate`: the first episodes of EVAL_EPISODES envs)
+  beside the random and the expert policy's on the same episodes. A high return on an MDP says
+  that one frame is enough to act well there and that this encoder can learn to read it, so a
+  reinforcement learner far below it fails at the learning, not at the seeing.
+
+Frames: NUM_ENVS envs x NUM_STEPS steps from key 0 to train on, the same from key 1 held out.
+
+    python scripts/bench_encoder.py                      # cursor-shot, both twins, 2,000 steps
     python scripts/bench_encoder.py --variants pomdp --steps 500
+    python scripts/bench_encoder.py --probe expert-action --variants mdp  # 3 games
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -24,43 +38,112 @@ import optax
 
 from baselines.agents.networks import Encoder
 from baselines.experiments import cli
-from popgym_arcade_twins import tasks, testing
+from popgym_arcade_twins import harness, tasks, testing
+from popgym_arcade_twins.core import NUM_ACTIONS, TwinEnv
 from popgym_arcade_twins.envs import battleship
+from popgym_arcade_twins.testing import Act
 
-ENV_ID, NUM_ENVS, NUM_STEPS, BATCH, CHECKPOINTS = "BattleShipEasy", 64, 128, 256, 4
+NUM_ENVS, NUM_STEPS, BATCH, CHECKPOINTS = 128, 128, 256, 4
+EPSILON, EVAL_EPISODES = 0.5, 64
+
+
+class ProbeSpec(NamedTuple):
+    """What a probe predicts (`label(env, params)` maps one state to an int32 class of
+    `classes`), on frames of which `behaviour(env, params)` policy, and which games it reads."""
+
+    description: str
+    classes: int
+    label: Callable[[TwinEnv, Any], Callable[[Any], jax.Array]]
+    behaviour: Callable[[TwinEnv, Any], Act]
+    accepts: Callable[[TwinEnv], bool]
+    requirement: str  # what `accepts` asks, for the error message
+
+
+def noisy_expert(env: TwinEnv, params: Any) -> Act:
+    """The scripted expert, replaced by a uniformly random action with probability EPSILON."""
+    expert = testing.expert_policy(env, params)
+
+    def act(key, obs, state, carry, start):
+        key_expert, key_random, key_explore = jax.random.split(key, 3)
+        _, chosen = expert(key_expert, obs, state, carry, start)
+        _, random = testing.random_policy(key_random, obs, state, carry, start)
+        explore = jax.random.uniform(key_explore, start.shape) < EPSILON
+        return carry, jnp.where(explore, random, chosen)
+
+    return act
+
+
+PROBES = {
+    "cursor-shot": ProbeSpec(
+        "cursor cell shot", 2,
+        lambda env, params: lambda state: battleship.cursor_was_shot(state).astype(jnp.int32),
+        lambda env, params: testing.random_policy,
+        lambda env: env.game.name == "BattleShip", "a BattleShip game",
+    ),
+    "expert-action": ProbeSpec(
+        "expert's action", NUM_ACTIONS,
+        lambda env, params: lambda state: env.game.expert(state, env.config, params).astype(
+            jnp.int32
+        ),
+        noisy_expert,
+        lambda env: env.game.expert is not None, "a game with a scripted expert",
+    ),
+}  # fmt: skip
+DEFAULT_ENVS = {
+    "cursor-shot": ["BattleShipEasy"],
+    "expert-action": ["MineSweeperEasy", "NavigatorEasy", "BattleShipEasy"],
+}
 
 
 class Probe(nn.Module):
     features: int
+    classes: int
 
     @nn.compact
     def __call__(self, frames: jax.Array) -> jax.Array:
-        return nn.Dense(1)(Encoder(self.features)(frames))[..., 0]
+        return nn.Dense(self.classes)(Encoder(self.features)(frames))
 
 
-def labelled_frames(env, params, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Frames [N, S, S, 3] of random play and float labels [N]: the cursor's cell was shot."""
+def labelled_frames(
+    env: TwinEnv, params: Any, spec: ProbeSpec, key: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """Frames [N, S, S, 3] of `spec`'s behaviour policy and their int32 labels [N]."""
+    label = jax.vmap(spec.label(env, params))
 
     def record(step):
-        return step.obs, jax.vmap(battleship.cursor_was_shot)(step.state)
+        return step.obs, label(step.state)
 
-    _, (frames, shot) = testing.run(
-        env, params, testing.random_policy, key, NUM_ENVS, NUM_STEPS, record=record
-    )
-    return frames.reshape(-1, *frames.shape[2:]), shot.reshape(-1).astype(jnp.float32)
+    act = spec.behaviour(env, params)
+    _, (frames, labels) = testing.run(env, params, act, key, NUM_ENVS, NUM_STEPS, record=record)
+    return frames.reshape(-1, *frames.shape[2:]), labels.reshape(-1)
 
 
-def probe(partial_obs: bool, steps: int, features: int, learning_rate: float, obs_size: int):
+def imitation_returns(env: TwinEnv, params: Any, net: Probe, weights: Any) -> dict[str, float]:
+    """Mean greedy return of the probe as a memoryless policy, and of the random and expert
+    policies on the same episodes."""
+    policy = harness.Policy(lambda w, carry, obs, start: (carry, net.apply(w, obs)), lambda _: ())
+    key = jax.random.key(5)
+    returns = {
+        "imitation": harness.evaluate(env, params, policy, weights, key, EVAL_EPISODES),
+        **harness.reference_returns(env, params, key, EVAL_EPISODES),
+    }
+    return {f"{name}_return": round(float(r.mean()), 4) for name, r in returns.items()}
+
+
+def probe(
+    spec: ProbeSpec, env_id: str, partial_obs: bool, steps: int, features: int,
+    learning_rate: float, obs_size: int,
+) -> list[dict]:  # fmt: skip
     """JSON records of the held-out accuracy after each of `CHECKPOINTS` equal parts of training."""
-    env, params = tasks.make(ENV_ID, partial_obs, obs_size)
-    data = jax.jit(lambda key: labelled_frames(env, params, key))
+    env, params = tasks.make(env_id, partial_obs, obs_size)
+    data = jax.jit(lambda key: labelled_frames(env, params, spec, key))
     (train_x, train_y), (test_x, test_y) = data(jax.random.key(0)), data(jax.random.key(1))
-    net, optimizer = Probe(features), optax.adam(learning_rate)
+    net, optimizer = Probe(features, spec.classes), optax.adam(learning_rate)
     weights = net.init(jax.random.key(2), train_x[:1])
     opt_state = optimizer.init(weights)
 
     def loss(weights, x, y):
-        return optax.sigmoid_binary_cross_entropy(net.apply(weights, x), y).mean()
+        return optax.softmax_cross_entropy_with_integer_labels(net.apply(weights, x), y).mean()
 
     @jax.jit
     def train(weights, opt_state, key):
@@ -74,18 +157,21 @@ def probe(partial_obs: bool, steps: int, features: int, learning_rate: float, ob
         keys = jax.random.split(key, steps // CHECKPOINTS)
         return jax.lax.scan(body, (weights, opt_state), keys)[0]
 
-    accuracy = jax.jit(lambda w: jnp.mean((net.apply(w, test_x) > 0) == (test_y > 0.5)))
+    accuracy = jax.jit(lambda w: jnp.mean(jnp.argmax(net.apply(w, test_x), -1) == test_y))
+    base_rate = jnp.bincount(test_y, length=spec.classes).max() / test_y.shape[0]
     records = []
     for part in range(CHECKPOINTS):
         weights, opt_state = train(weights, opt_state, jax.random.key(3 + part))
-        records.append({
-            "env_id": ENV_ID, "variant": "pomdp" if partial_obs else "mdp", "obs_size": obs_size,
-            "label": "cursor cell shot", "train_frames": int(train_x.shape[0]),
-            "base_rate": round(float(test_y.mean()), 4),
-            "steps": (part + 1) * (steps // CHECKPOINTS),
+        record = {
+            "env_id": env_id, "variant": "pomdp" if partial_obs else "mdp", "obs_size": obs_size,
+            "label": spec.description, "train_frames": int(train_x.shape[0]),
+            "base_rate": round(float(base_rate), 4), "steps": (part + 1) * (steps // CHECKPOINTS),
             "held_out_accuracy": round(float(accuracy(weights)), 4),
             "backend": jax.default_backend(),
-        })  # fmt: skip
+        }  # fmt: skip
+        if spec.behaviour is noisy_expert:
+            record |= imitation_returns(env, params, net, weights)
+        records.append(record)
     return records
 
 
@@ -93,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--probe", choices=list(PROBES), default="cursor-shot")
+    parser.add_argument("--envs", nargs="+", help="env ids (default: per probe, see above)")
     parser.add_argument("--variants", nargs="+", default=["mdp", "pomdp"], choices=["mdp", "pomdp"])
     parser.add_argument("--steps", type=cli.positive_integer, default=2000, help="Adam steps")
     parser.add_argument("--features", type=cli.positive_integer, default=64)
@@ -101,12 +189,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.steps < CHECKPOINTS:
         parser.error(f"--steps must be at least {CHECKPOINTS} (one per checkpoint)")
-    cli.build(parser, lambda: tasks.make(ENV_ID, False, args.obs_size))
-    for variant in args.variants:
-        for record in probe(
-            variant == "pomdp", args.steps, args.features, args.learning_rate, args.obs_size
-        ):
-            print(json.dumps(record), flush=True)
+    spec, env_ids = PROBES[args.probe], args.envs or DEFAULT_ENVS[args.probe]
+    for env_id in env_ids:
+        env, _ = cli.build(parser, lambda env_id=env_id: tasks.make(env_id, False, args.obs_size))
+        if not spec.accepts(env):
+            parser.error(f"--probe {args.probe} needs {spec.requirement}, got {env_id}")
+    for env_id in env_ids:
+        for variant in args.variants:
+            for record in probe(
+                spec, env_id, variant == "pomdp", args.steps, args.features,
+                args.learning_rate, args.obs_size,
+            ):  # fmt: skip
+                print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":

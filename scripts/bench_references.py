@@ -1,6 +1,8 @@
 """Reference returns: the random policy's and the scripted expert's, per id, as the harness
 measures them for every sweep record (`harness.reference_returns`: first episodes of independent
-envs). Neither reads the frames, so one number serves both twins. Prints one JSON line per id.
+envs). Neither reads the frames, so one number serves both twins. Prints one JSON line per id:
+each reference's mean return, its standard error, 10th percentile and the share of episodes with a
+positive return (in Navigator, how often an episode finds the treasure).
 
     python scripts/bench_references.py                 # every game's Easy id, 256 episodes
     python scripts/bench_references.py --ids MineSweeperEasy MineSweeperHard --episodes 1024
@@ -21,7 +23,8 @@ from popgym_arcade_twins.core import Params, TwinEnv
 
 
 def references(env_id: str, env: TwinEnv, params: Params, episodes: int) -> dict:
-    """Mean, standard error and 10th percentile of each reference's return on `env` (key 0)."""
+    """Mean, standard error, 10th percentile and share above 0 of each reference's return on
+    `env` (key 0)."""
     measured = jax.jit(lambda key: harness.reference_returns(env, params, key, episodes))
     line = {"id": env_id, "episodes": episodes}
     for name, returns in measured(jax.random.key(0)).items():
@@ -30,6 +33,7 @@ def references(env_id: str, env: TwinEnv, params: Params, episodes: int) -> dict
             f"{name}_return": round(float(returns.mean()), 4),
             f"{name}_sem": round(float(returns.std(ddof=1) / np.sqrt(episodes)), 4),
             f"{name}_p10": round(float(np.percentile(returns, 10)), 4),
+            f"{name}_positive": round(float((returns > 0).mean()), 4),
         }
     return line
 

@@ -73,6 +73,7 @@ def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys
     script("bench_references").main(["--ids", "CountRecallEasy-v1", "--episodes", "16"])
     line = json.loads(capsys.readouterr().out)
     assert (line["id"], line["episodes"], line["expert_return"]) == ("CountRecallEasy-v1", 16, 1.0)
+    assert line["expert_positive"] == 1.0  # every expert episode scores
     assert line["random_return"] < 0.5 and line["random_sem"] > 0
 
 
@@ -82,10 +83,32 @@ def test_bench_references_prints_each_reference_and_refuses_an_unknown_id(capsys
         (["--obs-size", "48"], "obs_size must be one of"),
         (["--steps", "2"], "--steps must be at least 4"),
         (["--variants", "both"], "invalid choice: 'both'"),
+        (["--envs", "NavigatorEasy"], "--probe cursor-shot needs a BattleShip game, got Navigator"),
+        (["--probe", "expert-action", "--envs", "Navigator"], "unknown env id 'Navigator'"),
     ],
 )
 def test_bench_encoder_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert message in refused(capsys, script("bench_encoder").main, argv)
+
+
+def test_bench_encoder_imitates_an_expert_that_explores_epsilon_of_the_time():
+    import jax
+
+    from popgym_arcade_twins import tasks, testing
+
+    module = script("bench_encoder")
+    env, params = tasks.make("NavigatorEasy", False, 64)
+    spec = module.PROBES["expert-action"]
+    expert, behaviour = testing.expert_policy(env, params), spec.behaviour(env, params)
+
+    def record(step):  # the behaviour's action and the expert's in the same state
+        return step.action, expert(None, step.obs, step.state, (), step.start)[1]
+
+    _, (taken, wanted) = testing.run(
+        env, params, behaviour, jax.random.key(0), 64, 32, record=record
+    )
+    agreement = float((taken == wanted).mean())  # 1 - eps + eps / 5 in expectation
+    assert abs(agreement - (1 - 0.8 * module.EPSILON)) < 0.03
 
 
 @pytest.mark.parametrize(
