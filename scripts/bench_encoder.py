@@ -49,10 +49,12 @@ EPSILON, EVAL_EPISODES = 0.5, 64
 
 class ProbeSpec(NamedTuple):
     """What a probe predicts (`label(env, params)` maps one state to an int32 class of
-    `classes`), on frames of which `behaviour(env, params)` policy, and which games it reads."""
+    `classes`; with `is_action`, an action, so the probe is a policy and is also played), on
+    frames of which `behaviour(env, params)` policy, and which games it reads."""
 
     description: str
     classes: int
+    is_action: bool
     label: Callable[[TwinEnv, Any], Callable[[Any], jax.Array]]
     behaviour: Callable[[TwinEnv, Any], Act]
     accepts: Callable[[TwinEnv], bool]
@@ -75,13 +77,13 @@ def noisy_expert(env: TwinEnv, params: Any) -> Act:
 
 PROBES = {
     "cursor-shot": ProbeSpec(
-        "cursor cell shot", 2,
+        "cursor cell shot", 2, False,
         lambda env, params: lambda state: battleship.cursor_was_shot(state).astype(jnp.int32),
         lambda env, params: testing.random_policy,
         lambda env: env.game.name == "BattleShip", "a BattleShip game",
     ),
     "expert-action": ProbeSpec(
-        "expert's action", NUM_ACTIONS,
+        "expert's action", NUM_ACTIONS, True,
         lambda env, params: lambda state: env.game.expert(state, env.config, params).astype(
             jnp.int32
         ),
@@ -169,7 +171,7 @@ def probe(
             "held_out_accuracy": round(float(accuracy(weights)), 4),
             "backend": jax.default_backend(),
         }  # fmt: skip
-        if spec.behaviour is noisy_expert:
+        if spec.is_action:
             record |= imitation_returns(env, params, net, weights)
         records.append(record)
     return records
