@@ -75,20 +75,25 @@ def noisy_expert(env: TwinEnv, params: Any) -> Act:
     return act
 
 
+def cursor_shot(env: TwinEnv, params: Any) -> Callable[[Any], jax.Array]:
+    return lambda state: battleship.cursor_was_shot(state).astype(jnp.int32)
+
+
+def expert_action(env: TwinEnv, params: Any) -> Callable[[Any], jax.Array]:
+    return lambda state: env.game.expert(state, env.config, params).astype(jnp.int32)
+
+
 PROBES = {
     "cursor-shot": ProbeSpec(
-        "cursor cell shot", 2, False,
-        lambda env, params: lambda state: battleship.cursor_was_shot(state).astype(jnp.int32),
-        lambda env, params: testing.random_policy,
-        lambda env: env.game.name == "BattleShip", "a BattleShip game",
+        description="cursor cell shot", classes=2, is_action=False, label=cursor_shot,
+        behaviour=lambda env, params: testing.random_policy,
+        accepts=lambda env: env.game.name == "BattleShip", requirement="a BattleShip game",
     ),
     "expert-action": ProbeSpec(
-        "expert's action", NUM_ACTIONS, True,
-        lambda env, params: lambda state: env.game.expert(state, env.config, params).astype(
-            jnp.int32
-        ),
-        noisy_expert,
-        lambda env: env.game.expert is not None, "a game with a scripted expert",
+        description="expert's action", classes=NUM_ACTIONS, is_action=True, label=expert_action,
+        behaviour=noisy_expert,
+        accepts=lambda env: env.game.expert is not None,
+        requirement="a game with a scripted expert",
     ),
 }  # fmt: skip
 DEFAULT_ENVS = {
