@@ -6,10 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
 from baselines.experiments.bench_log import BenchLog
+from popgym_arcade_twins import tasks, testing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,11 +93,7 @@ def test_bench_encoder_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert message in refused(capsys, script("bench_encoder").main, argv)
 
 
-def test_bench_encoder_imitates_an_expert_that_explores_epsilon_of_the_time():
-    import jax
-
-    from popgym_arcade_twins import tasks, testing
-
+def test_bench_encoder_takes_frames_of_the_expert_acting_at_random_epsilon_of_the_time():
     module = script("bench_encoder")
     env, params = tasks.make("NavigatorEasy", False, 64)
     spec = module.PROBES["expert-action"]
