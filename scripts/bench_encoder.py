@@ -45,6 +45,7 @@ from popgym_arcade_twins.testing import Act
 
 NUM_ENVS, NUM_STEPS, BATCH, CHECKPOINTS = 128, 128, 256, 4
 EPSILON, EVAL_EPISODES = 0.5, 64
+EVAL_SEED = 5  # the key of the episodes the imitation and the references are played on
 
 
 class ProbeSpec(NamedTuple):
@@ -125,15 +126,17 @@ def labelled_frames(
     return frames.reshape(-1, *frames.shape[2:]), labels.reshape(-1)
 
 
-def imitation_returns(env: TwinEnv, params: Any, net: Probe, weights: Any) -> dict[str, float]:
-    """Mean greedy return of the probe as a memoryless policy, and of the random and expert
-    policies on the same episodes."""
+def imitation_return(env: TwinEnv, params: Any, net: Probe) -> Callable[[Any], jax.Array]:
+    """Jitted: the probe's weights -> its mean greedy return as a memoryless policy (the
+    episodes of EVAL_SEED)."""
     policy = harness.Policy(lambda w, carry, obs, start: (carry, net.apply(w, obs)), lambda _: ())
-    key = jax.random.key(5)
-    returns = {
-        "imitation": harness.evaluate(env, params, policy, weights, key, EVAL_EPISODES),
-        **harness.reference_returns(env, params, key, EVAL_EPISODES),
-    }
+    key = jax.random.key(EVAL_SEED)
+    return jax.jit(lambda w: harness.evaluate(env, params, policy, w, key, EVAL_EPISODES).mean())
+
+
+def reference_returns(env: TwinEnv, params: Any) -> dict[str, float]:
+    """Mean returns of the random and expert policies on the imitation's episodes."""
+    returns = harness.reference_returns(env, params, jax.random.key(EVAL_SEED), EVAL_EPISODES)
     return {f"{name}_return": round(float(r.mean()), 4) for name, r in returns.items()}
 
 
@@ -166,6 +169,8 @@ def probe(
 
     accuracy = jax.jit(lambda w: jnp.mean(jnp.argmax(net.apply(w, test_x), -1) == test_y))
     base_rate = jnp.bincount(test_y, length=spec.classes).max() / test_y.shape[0]
+    if spec.is_action:  # the probe is a policy: play it at each checkpoint beside the references
+        played, references = imitation_return(env, params, net), reference_returns(env, params)
     records = []
     for part in range(CHECKPOINTS):
         weights, opt_state = train(weights, opt_state, jax.random.key(3 + part))
@@ -177,7 +182,7 @@ def probe(
             "backend": jax.default_backend(),
         }  # fmt: skip
         if spec.is_action:
-            record |= imitation_returns(env, params, net, weights)
+            record |= {"imitation_return": round(float(played(weights)), 4), **references}
         records.append(record)
     return records
 
