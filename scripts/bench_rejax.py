@@ -21,7 +21,6 @@ of OUT.jsonl.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -177,8 +176,7 @@ def measured_config(agent: str, steps: int, args: argparse.Namespace) -> tuple[d
     defaults of those fields (`BenchLog.done` takes a field added since a record at its default)."""
     if agent.startswith("rejax-"):
         return {"num_envs": args.rejax_envs, "normalize_observations": True}, {}
-    config = ours_config(agent, steps, args)
-    return dataclasses.asdict(config), bench_log.field_defaults(type(config))
+    return bench_log.as_logged(ours_config(agent, steps, args))
 
 
 def log_settings(args: argparse.Namespace) -> dict:

@@ -104,11 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             pending = [
                 (spec, config, env_id, variant)
                 for spec, (config, env_id, variant) in zip(args.runs, runs, strict=True)
-                if not log.done(
-                    {"run": spec},
-                    dataclasses.asdict(config),
-                    bench_log.field_defaults(type(config)),
-                )
+                if not log.done({"run": spec}, *bench_log.as_logged(config))
             ]
             for spec, config, env_id, variant in pending:
                 record = measure(spec, config, env_id, variant == "pomdp", seeds, args)

@@ -40,6 +40,11 @@ def field_defaults(config_type: type) -> dict[str, Any]:
     }
 
 
+def as_logged(config: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dataclass config as `BenchLog.done` takes it: its fields, and their defaults."""
+    return dataclasses.asdict(config), field_defaults(type(config))
+
+
 class BenchLog:
     """The records of one JSONL log, all made with `settings` (what every record of the run
     shares: seeds, frame size, ...). Each record also keeps the `config` it was measured with,
